@@ -1,0 +1,227 @@
+#include "frontends/cli/options.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+#include "base/parse.h"
+
+namespace x86vm {
+namespace {
+
+std::unexpected<UsageError> Usage(std::string message) {
+  return std::unexpected(UsageError{std::move(message)});
+}
+
+// A file named on the command line must exist and be readable now, so the
+// user hears about a typo before anything starts.
+std::optional<UsageError> CheckReadable(std::string_view option, const std::string& path) {
+  if (path.empty()) return UsageError{fmt::format("{}: empty file name", option)};
+  if (access(path.c_str(), R_OK) != 0) {
+    return UsageError{fmt::format("{}: cannot read '{}': {}", option, path,
+                                  std::strerror(errno))};
+  }
+  return std::nullopt;
+}
+
+std::optional<UsageError> CheckOneOf(std::string_view option, const std::string& value,
+                                     std::initializer_list<std::string_view> allowed) {
+  for (std::string_view a : allowed) {
+    if (value == a) return std::nullopt;
+  }
+  std::string list;
+  for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+  return UsageError{fmt::format("{}: '{}' is not one of {}", option, value, list)};
+}
+
+// stdio | none | file:PATH (the file is created later; its folder must exist).
+std::optional<UsageError> CheckCharBackend(std::string_view option, const std::string& value,
+                                           bool allow_none) {
+  if (value == "stdio" || (allow_none && value == "none")) return std::nullopt;
+  if (value.starts_with("file:") && value.size() > 5) return std::nullopt;
+  return UsageError{fmt::format("{}: '{}' is not {}file:PATH", option, value,
+                                allow_none ? "stdio, none or " : "stdio or ")};
+}
+
+}  // namespace
+
+std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& args) {
+  Options o;
+  using Handler = std::function<std::optional<UsageError>(const std::string&)>;
+  // Options that take a value; each handler validates and stores it.
+  const std::map<std::string, Handler, std::less<>> with_value = {
+      {"--memory",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         auto size = ParseSize(v);
+         if (!size) return UsageError{"--memory: " + size.error().message};
+         if (*size < (1ull << 20) || *size % 4096 != 0) {
+           return UsageError{fmt::format("--memory: '{}' must be at least 1M and a multiple of 4K", v)};
+         }
+         o.memory_bytes = *size;
+         return std::nullopt;
+       }},
+      {"--accel",
+       [&](const std::string& v) {
+         o.accel = v;
+         return CheckOneOf("--accel", v, {"interp", "kvm", "auto"});
+       }},
+      {"--bios",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         o.bios = v;
+         if (v == "builtin" || v == "seabios" || v == "ovmf" || v == "none") return std::nullopt;
+         return CheckReadable("--bios", v);
+       }},
+      {"--kernel",
+       [&](const std::string& v) {
+         o.kernel = v;
+         return CheckReadable("--kernel", v);
+       }},
+      {"--initrd",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         o.initrd = v;
+         size_t start = 0;
+         while (start <= v.size()) {
+           size_t comma = v.find(',', start);
+           std::string path = v.substr(start, comma == std::string::npos ? std::string::npos
+                                                                         : comma - start);
+           if (auto e = CheckReadable("--initrd", path)) return e;
+           if (comma == std::string::npos) break;
+           start = comma + 1;
+         }
+         return std::nullopt;
+       }},
+      {"--append",
+       [&](const std::string& v) {
+         o.append = v;
+         return std::optional<UsageError>();
+       }},
+      {"--disk",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         DiskOption d;
+         size_t comma = v.find(',');
+         d.path = v.substr(0, comma);
+         if (comma != std::string::npos) {
+           std::string flags = v.substr(comma + 1);
+           if (flags != "readonly") {
+             return UsageError{fmt::format("--disk: unknown flag '{}' (only 'readonly')", flags)};
+           }
+           d.read_only = true;
+         }
+         if (auto e = CheckReadable("--disk", d.path)) return e;
+         if (!d.read_only && access(d.path.c_str(), W_OK) != 0) {
+           return UsageError{fmt::format(
+               "--disk: '{}' is not writable (add ,readonly to use it read-only)", d.path)};
+         }
+         o.disks.push_back(d);
+         return std::nullopt;
+       }},
+      {"--serial",
+       [&](const std::string& v) {
+         o.serial = v;
+         return CheckCharBackend("--serial", v, true);
+       }},
+      {"--display",
+       [&](const std::string& v) {
+         o.display = v;
+         return CheckOneOf("--display", v, {"none", "sdl"});
+       }},
+      {"--debugcon",
+       [&](const std::string& v) {
+         o.debugcon = v;
+         return CheckCharBackend("--debugcon", v, false);
+       }},
+      {"--exit-port",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         auto n = ParseNumber(v);
+         if (!n || *n > 0xffff) {
+           return UsageError{fmt::format("--exit-port: '{}' is not a port number (0-0xffff)", v)};
+         }
+         o.exit_port = static_cast<uint16_t>(*n);
+         return std::nullopt;
+       }},
+      {"--clock",
+       [&](const std::string& v) {
+         o.clock = v;
+         return CheckOneOf("--clock", v, {"realtime", "deterministic"});
+       }},
+      {"--log",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         o.log = v;
+         if (auto r = ConfigureLogging(v); !r) return UsageError{r.error().message};
+         return std::nullopt;
+       }},
+  };
+  const std::map<std::string, bool*, std::less<>> flags = {
+      {"--no-reboot", &o.no_reboot},
+      {"--help", &o.help},
+      {"-h", &o.help},
+      {"--version", &o.version},
+  };
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); name.starts_with("--") && eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (auto f = flags.find(name); f != flags.end()) {
+      if (value) return Usage(fmt::format("{}: takes no value", name));
+      *f->second = true;
+      continue;
+    }
+    auto h = with_value.find(name);
+    if (h == with_value.end()) {
+      return Usage(fmt::format("unknown option '{}' (see --help)", args[i]));
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) return Usage(fmt::format("{}: missing value", name));
+      value = args[++i];
+    }
+    if (auto e = h->second(*value)) return std::unexpected(*e);
+  }
+  return o;
+}
+
+std::string HelpText() {
+  return R"(Usage: x86vm [OPTIONS]
+A PC emulator and virtual machine monitor.
+
+Machine:
+  --memory SIZE          guest RAM, e.g. 512M, 2G (a bare number is MiB; default 512M)
+  --accel ENGINE         interp | kvm | auto (default auto)
+  --bios FIRMWARE        builtin | seabios | ovmf | none | PATH (default builtin)
+  --clock MODE           realtime | deterministic (guest time follows executed
+                         instructions; two runs with the same input are identical)
+  --no-reboot            exit instead of resetting on a triple fault or reset request
+Boot:
+  --kernel PATH          boot a Linux bzImage (or PVH/multiboot kernel) directly
+  --initrd PATH[,PATH]   initial ramdisk (several: multiboot modules)
+  --append STRING        kernel command line
+  --disk PATH[,readonly] a raw disk image (repeatable)
+Console and devices:
+  --serial BACKEND       COM1: stdio | file:PATH | none (default stdio; Ctrl-A x quits)
+  --display MODE         none | sdl (default none)
+  --debugcon BACKEND     bytes written to ports 0x402/0xE9: stdio | file:PATH
+  --exit-port PORT       a write of V to PORT exits with status (V<<1)|1
+Diagnostics:
+  --log SPEC             log levels: LEVEL or COMPONENT=LEVEL,... (trace debug info
+                         warn error off; default warn). Components: pio mmio pic pit
+                         rtc com1 i8042 pci fw_cfg lapic ioapic acpi_pm machine
+  --help                 this text
+  --version              the version
+
+Numbers accept decimal or 0x-prefixed hex. Bad options exit with status 2.
+)";
+}
+
+std::string VersionText() { return "x86vm 0.1.0"; }
+
+}  // namespace x86vm
