@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace x86vm {
@@ -63,6 +64,41 @@ class IrqFanout : public IrqLine {
 
  private:
   std::vector<IrqLine*> targets_;
+};
+
+// Several sources sharing one wire (wired-OR, as ISA IRQs shared by PCI
+// PIRQ routing and by COM1/COM3): the output is high while any input is.
+class IrqOr {
+ public:
+  explicit IrqOr(IrqLine* output) : output_(output) {}
+  IrqOr(const IrqOr&) = delete;
+  IrqOr& operator=(const IrqOr&) = delete;
+  // A new input wire, owned by this object.
+  IrqLine* NewInput() {
+    inputs_.push_back(std::make_unique<Input>(this));
+    return inputs_.back().get();
+  }
+
+ private:
+  class Input : public IrqLine {
+   public:
+    explicit Input(IrqOr* owner) : owner_(owner) {}
+    void SetLevel(bool high) override {
+      level = high;
+      owner_->Update();
+    }
+    bool level = false;
+
+   private:
+    IrqOr* owner_;
+  };
+  void Update() {
+    bool any = false;
+    for (const auto& in : inputs_) any = any || in->level;
+    output_->SetLevel(any);
+  }
+  IrqLine* output_;
+  std::vector<std::unique_ptr<Input>> inputs_;
 };
 
 // What a CPU engine asks at an instruction boundary: is an external
