@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,21 @@ class SerialSink {
   virtual ~SerialSink() = default;
   // Takes one byte the guest transmitted.
   virtual void Write(uint8_t byte) = 0;
+};
+
+// Where a UART's received bytes come from on the host; polled by the run
+// loop, never by the device.
+class SerialSource {
+ public:
+  virtual ~SerialSource() = default;
+  // The next input byte if one is ready; never blocks.
+  virtual std::optional<uint8_t> Poll() = 0;
+  // True once the user asked to quit (Ctrl-A x).
+  virtual bool quit_requested() const = 0;
+  // True once host input has ended.
+  virtual bool eof() const = 0;
+  // Pushes buffered output out to the host.
+  virtual void Flush() = 0;
 };
 
 class Uart16550 : public Device, public BusTarget {

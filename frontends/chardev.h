@@ -24,20 +24,20 @@
 namespace x86vm {
 
 // One host character device. Not thread-safe: the run loop owns it.
-class CharBackend : public SerialSink {
+class CharBackend : public SerialSink, public SerialSource {
  public:
   // Sends one guest byte to the host (may be buffered until a newline,
   // Flush() or Poll()).
   void Write(uint8_t byte) override = 0;
   // Pushes buffered output out to the host.
-  virtual void Flush() {}
+  void Flush() override {}
   // The next byte of host input if one is ready; never blocks. Also flushes
   // output, so polling regularly keeps prompts visible.
-  virtual std::optional<uint8_t> Poll() { return std::nullopt; }
+  std::optional<uint8_t> Poll() override { return std::nullopt; }
   // True once the user typed the quit escape (Ctrl-A x).
-  virtual bool quit_requested() const { return false; }
+  bool quit_requested() const override { return false; }
   // True once host input has ended (stdin closed or at end of file).
-  virtual bool eof() const { return false; }
+  bool eof() const override { return false; }
 };
 
 // A parsed backend option value.

@@ -1,0 +1,121 @@
+#include "machine/pc.h"
+
+#include <gtest/gtest.h>
+
+namespace x86vm {
+namespace {
+
+std::unique_ptr<PcMachine> MakeMachine(std::optional<uint16_t> exit_port = std::nullopt) {
+  PcConfig config;
+  config.memory_bytes = 64ull << 20;
+  config.clock_mode = VirtualClock::Mode::kDeterministic;
+  config.exit_port = exit_port;
+  auto m = PcMachine::Create(config);
+  EXPECT_TRUE(m.has_value()) << m.error().message;
+  return std::move(*m);
+}
+
+TEST(PcMachine, DevicesAnswerAtTheirPorts) {
+  auto m = MakeMachine();
+  Bus& pio = m->pio();
+  // fw_cfg signature.
+  pio.WriteValue(0x510, 2, 0);
+  std::string sig;
+  for (int i = 0; i < 4; ++i) sig += static_cast<char>(pio.ReadValue(0x511, 1));
+  EXPECT_EQ(sig, "QEMU");
+  // PCI host bridge 00.0 is an Intel 440FX.
+  pio.WriteValue(0xcf8, 4, 0x80000000);
+  EXPECT_EQ(pio.ReadValue(0xcfc, 4), 0x12378086u);
+  // PIIX3 at 01.0.
+  pio.WriteValue(0xcf8, 4, 0x80000800);
+  EXPECT_EQ(pio.ReadValue(0xcfc, 4), 0x70008086u);
+  // COM1 scratch register.
+  pio.WriteValue(0x3ff, 1, 0x5a);
+  EXPECT_EQ(pio.ReadValue(0x3ff, 1), 0x5au);
+  // CMOS base memory (0x15/0x16): 640 KiB.
+  pio.WriteValue(0x70, 1, 0x15);
+  uint64_t lo = pio.ReadValue(0x71, 1);
+  pio.WriteValue(0x70, 1, 0x16);
+  EXPECT_EQ(lo | pio.ReadValue(0x71, 1) << 8, 640u);
+  // debugcon read-back and an unmapped port.
+  EXPECT_EQ(pio.ReadValue(0xe9, 1), 0xe9u);
+  EXPECT_EQ(pio.ReadValue(0x2000, 1), 0xffu);
+  // IOAPIC version register through MMIO.
+  m->mmio().WriteValue(0xfec00000, 4, 1);
+  EXPECT_EQ(m->mmio().ReadValue(0xfec00010, 4) & 0xff, 0x20u);
+  // Local APIC version.
+  EXPECT_EQ(m->mmio().ReadValue(0xfee00030, 4) & 0xff, 0x14u);
+}
+
+TEST(PcMachine, IsaIrqReachesPicAndIoapic) {
+  auto m = MakeMachine();
+  Bus& pio = m->pio();
+  // Program the master PIC: ICW1-4, vector base 0x20, unmask IRQ4 (COM1).
+  pio.WriteValue(0x20, 1, 0x11);
+  pio.WriteValue(0x21, 1, 0x20);
+  pio.WriteValue(0x21, 1, 0x04);
+  pio.WriteValue(0x21, 1, 0x01);
+  pio.WriteValue(0x21, 1, 0xef);
+  pio.WriteValue(0xa0, 1, 0x11);
+  pio.WriteValue(0xa1, 1, 0x28);
+  pio.WriteValue(0xa1, 1, 0x02);
+  pio.WriteValue(0xa1, 1, 0x01);
+  pio.WriteValue(0xa1, 1, 0xff);
+  // COM1: OUT2 and the THR-empty interrupt raise IRQ4.
+  pio.WriteValue(0x3fc, 1, 0x08);
+  pio.WriteValue(0x3f9, 1, 0x02);
+  EXPECT_TRUE(m->pic().HasInterrupt());
+  // The CPU asks the local APIC, which passes the 8259 through (virtual wire).
+  ASSERT_TRUE(m->lapic().HasInterrupt());
+  EXPECT_EQ(m->lapic().AcknowledgeInterrupt(), 0x24);
+  // IOAPIC pin 4 sees the same line: unmask it as an edge with vector 0x44.
+  m->mmio().WriteValue(0xfec00000, 4, 0x10 + 2 * 4);
+  m->mmio().WriteValue(0xfec00010, 4, 0x44);
+}
+
+TEST(PcMachine, A20AndResetRequests) {
+  auto m = MakeMachine();
+  EXPECT_TRUE(m->memory().a20_enabled());
+  m->pio().WriteValue(0x92, 1, 0x00);
+  // The i8042 output port still enables A20 after power-on.
+  EXPECT_TRUE(m->memory().a20_enabled());
+  m->pio().WriteValue(0x64, 1, 0xdd);  // i8042: A20 off.
+  EXPECT_FALSE(m->memory().a20_enabled());
+  m->pio().WriteValue(0x92, 1, 0x02);
+  EXPECT_TRUE(m->memory().a20_enabled());
+  EXPECT_FALSE(m->requests().reset);
+  m->pio().WriteValue(0x64, 1, 0xfe);
+  EXPECT_TRUE(m->requests().reset);
+  m->Reset();
+  EXPECT_FALSE(m->requests().reset);
+  m->pio().WriteValue(0xcf9, 1, 0x06);
+  EXPECT_TRUE(m->requests().reset);
+}
+
+TEST(PcMachine, ExitPortAndPowerOff) {
+  auto m = MakeMachine(0xf4);
+  m->pio().WriteValue(0xf4, 1, 0x10);
+  EXPECT_EQ(m->requests().exit_status, 0x21);
+  auto m2 = MakeMachine();
+  // ACPI PM1a_CNT at 0x604: SLP_TYP = S5 (0), SLP_EN.
+  m2->pio().WriteValue(0x604, 2, 0x2000);
+  EXPECT_EQ(m2->requests().exit_status, 0);
+}
+
+TEST(PcMachine, ExitPortConflictIsAClearError) {
+  PcConfig config;
+  config.memory_bytes = 64ull << 20;
+  config.exit_port = 0x3f8;
+  auto m = PcMachine::Create(config);
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message.find("--exit-port 0x3f8"), std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find("com1"), std::string::npos);
+}
+
+TEST(PcMachine, FwCfgHasRamSizeAndE820) {
+  auto m = MakeMachine();
+  EXPECT_TRUE(m->fw_cfg().FindFile("etc/e820") != nullptr);
+}
+
+}  // namespace
+}  // namespace x86vm
