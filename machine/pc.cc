@@ -175,12 +175,15 @@ Result<> PcMachine::Wire(const PcConfig& config) {
   if (auto r = fw_cfg_->AddFile(std::string(FwCfg::kE820File), FwCfg::EncodeE820(e820)); !r)
     return r;
 
-  devices_ = {pic_.get(),      ioapic_.get(),      lapic_.get(),       pit_.get(),
-              port61_.get(),   rtc_.get(),         uarts_[0].get(),    uarts_[1].get(),
-              uarts_[2].get(), uarts_[3].get(),    i8042_.get(),       port92_.get(),
-              debugcon_.get(), post_code_.get(),   acpi_pm_.get(),     pci_.get(),
-              host_bridge_.get(), isa_bridge_.get(), fw_cfg_.get()};
+  // Snapshot order: interrupt sources first, controllers last, so that when
+  // a snapshot loads, the sources re-drive their wires into controllers whose
+  // restored state then replaces whatever those transient edges did.
+  devices_ = {pit_.get(),         port61_.get(),     rtc_.get(),      uarts_[0].get(),
+              uarts_[1].get(),    uarts_[2].get(),   uarts_[3].get(), i8042_.get(),
+              port92_.get(),      debugcon_.get(),   post_code_.get(), acpi_pm_.get(),
+              pci_.get(),         host_bridge_.get(), isa_bridge_.get(), fw_cfg_.get()};
   if (exit_port_) devices_.push_back(exit_port_.get());
+  devices_.insert(devices_.end(), {pic_.get(), ioapic_.get(), lapic_.get()});
   return {};
 }
 
