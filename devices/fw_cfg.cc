@@ -223,17 +223,6 @@ std::optional<uint16_t> FwCfg::FileKey(std::string_view name) const {
   return std::nullopt;
 }
 
-std::vector<uint8_t> FwCfg::EncodeE820(std::span<const E820Entry> entries) {
-  std::vector<uint8_t> out;
-  out.reserve(entries.size() * 20);
-  for (const E820Entry& e : entries) {
-    AppendLe(out, e.address, 8);
-    AppendLe(out, e.length_bytes, 8);
-    AppendLe(out, e.type, 4);
-  }
-  return out;
-}
-
 FwCfg::Item* FwCfg::Current() {
   // The write-channel bit does not change which item is meant.
   const uint16_t key = selector_ & static_cast<uint16_t>(~kWriteChannel);

@@ -85,14 +85,6 @@ class FwCfg : public Device {
   // Called after the guest wrote `length_bytes` at `offset` of a writable file.
   using WriteCallback = std::function<void(uint32_t offset, uint32_t length_bytes)>;
 
-  // One e820 entry as QEMU's "etc/e820" holds it (packed, little-endian:
-  // u64 address, u64 length, u32 type).
-  struct E820Entry {
-    uint64_t address;
-    uint64_t length_bytes;
-    uint32_t type;  // 1 RAM, 2 reserved, 3 ACPI, 4 NVS.
-  };
-
   // `memory` is where DMA reads and writes go; nullptr disables the DMA
   // interface (FW_CFG_ID then reports the traditional interface only).
   explicit FwCfg(DmaMemory* memory);
@@ -135,8 +127,6 @@ class FwCfg : public Device {
   // The key a file currently has.
   std::optional<uint16_t> FileKey(std::string_view name) const;
 
-  // Packs an e820 table in the "etc/e820" layout.
-  static std::vector<uint8_t> EncodeE820(std::span<const E820Entry> entries);
 
   // The selected key, as last written (for tests and the monitor).
   uint16_t selector() const { return selector_; }

@@ -54,9 +54,13 @@ struct Fixture {
     EXPECT_TRUE(fw.AddU16(FwCfg::kMaxCpus, 4).has_value());
     EXPECT_TRUE(fw.AddBytes(FwCfg::kCmdlineData, Bytes("console=ttyS0")).has_value());
     // Added out of order on purpose: keys follow name order.
-    EXPECT_TRUE(fw.AddFile("etc/e820", FwCfg::EncodeE820(std::vector<FwCfg::E820Entry>{
-                                           {0, 0x9fc00, 1}, {0x100000, 0x1ff00000, 1}}))
-                    .has_value());
+    // Two e820 entries in the etc/e820 layout (u64 address, u64 size, u32 type).
+    std::vector<uint8_t> e820;
+    for (uint64_t v : {0x0ull, 0x9fc00ull, 0x1ull, 0x100000ull, 0x1ff00000ull, 0x1ull}) {
+      int bytes = (e820.size() % 20 == 16) ? 4 : 8;
+      for (int i = 0; i < bytes; ++i) e820.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    }
+    EXPECT_TRUE(fw.AddFile("etc/e820", e820).has_value());
     EXPECT_TRUE(fw.AddFile("bootorder", Bytes("/pci@i0cf8/ide@1,1/drive@0/disk@0\n")).has_value());
     EXPECT_TRUE(fw.AddWritableFile("etc/vmgenid_addr", std::vector<uint8_t>(8, 0),
                                    [this](uint32_t offset, uint32_t len) {
@@ -347,15 +351,6 @@ TEST(FwCfg, WithoutDmaMemoryTheRegisterDoesNothing) {
   f.StartDma(0x100);
   EXPECT_EQ(f.mem.ram[0x2000], 0xcc);
   EXPECT_EQ(f.mem.GetBe32(0x100), Ctl(FwCfg::kSignature, FwCfg::kDmaRead));
-}
-
-TEST(FwCfg, EncodeE820Layout) {
-  const std::vector<FwCfg::E820Entry> table = {{0x100000, 0x2000, 2}};
-  const std::vector<uint8_t> bytes = FwCfg::EncodeE820(table);
-  ASSERT_EQ(bytes.size(), 20u);
-  EXPECT_EQ(bytes[2], 0x10);
-  EXPECT_EQ(bytes[9], 0x20);
-  EXPECT_EQ(bytes[16], 2);
 }
 
 TEST(FwCfg, SaveLoadRoundTrip) {

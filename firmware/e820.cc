@@ -55,4 +55,18 @@ std::vector<E820Entry> BuildE820(const GuestMemory& memory,
   return map;
 }
 
+std::vector<uint8_t> EncodeE820(const std::vector<E820Entry>& entries) {
+  std::vector<uint8_t> out;
+  out.reserve(entries.size() * 20);
+  auto put = [&out](uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  for (const E820Entry& e : entries) {
+    put(e.addr, 8);
+    put(e.size, 8);
+    put(static_cast<uint32_t>(e.type), 4);
+  }
+  return out;
+}
+
 }  // namespace x86vm

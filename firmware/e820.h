@@ -29,6 +29,10 @@ inline constexpr uint64_t kEbdaStart = 0x9fc00;
 std::vector<E820Entry> BuildE820(const GuestMemory& memory,
                                  const std::vector<E820Entry>& reserved = {});
 
+// Packs entries in the layout of QEMU's fw_cfg file "etc/e820" and of
+// boot_params.e820_table: little-endian u64 address, u64 size, u32 type.
+std::vector<uint8_t> EncodeE820(const std::vector<E820Entry>& entries);
+
 }  // namespace x86vm
 
 #endif  // X86VM_FIRMWARE_E820_H_

@@ -41,5 +41,13 @@ TEST(E820, LargeMachineAndCarving) {
   EXPECT_EQ(UsableBytes(map), kEbdaStart + (5ull << 30) - (1ull << 20) - 0x10000);
 }
 
+TEST(E820, EncodeLayout) {
+  const std::vector<uint8_t> bytes = EncodeE820({{0x100000, 0x2000, E820Type::kReserved}});
+  ASSERT_EQ(bytes.size(), 20u);
+  EXPECT_EQ(bytes[2], 0x10);
+  EXPECT_EQ(bytes[9], 0x20);
+  EXPECT_EQ(bytes[16], 2);
+}
+
 }  // namespace
 }  // namespace x86vm

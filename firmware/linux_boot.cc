@@ -129,12 +129,9 @@ Result<LinuxEntry> LoadLinux(GuestMemory& memory, const LinuxBootParams& p) {
 
   size_t n = std::min(p.e820.size(), kE820MaxEntries);
   params[kE820Entries] = static_cast<uint8_t>(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint8_t* e = params + kE820Table + 20 * i;
-    Put(e, p.e820[i].addr, 8);
-    Put(e + 8, p.e820[i].size, 8);
-    Put(e + 16, static_cast<uint32_t>(p.e820[i].type), 4);
-  }
+  std::vector<uint8_t> table =
+      EncodeE820(std::vector<E820Entry>(p.e820.begin(), p.e820.begin() + static_cast<long>(n)));
+  std::memcpy(params + kE820Table, table.data(), table.size());
   Put(params + kAcpiRsdpAddr, p.acpi_rsdp_gpa, 8);
 
   // GDT: null, null, then flat 4 GiB code (0x10) and data (0x18) descriptors.

@@ -167,13 +167,12 @@ Result<> PcMachine::Wire(const PcConfig& config) {
   (void)fw_cfg_->AddU64(FwCfg::kRamSize, memory_->ram_bytes());
   (void)fw_cfg_->AddU16(FwCfg::kNbCpus, 1);
   (void)fw_cfg_->AddU16(FwCfg::kMaxCpus, 1);
-  std::vector<FwCfg::E820Entry> e820;
+  std::vector<E820Entry> e820;
   for (const E820Entry& e : BuildE820(*memory_)) {
     // QEMU's etc/e820 lists RAM only; firmware adds its own reservations.
-    if (e.type == E820Type::kRam) e820.push_back({e.addr, e.size, 1});
+    if (e.type == E820Type::kRam) e820.push_back(e);
   }
-  if (auto r = fw_cfg_->AddFile(std::string(FwCfg::kE820File), FwCfg::EncodeE820(e820)); !r)
-    return r;
+  if (auto r = fw_cfg_->AddFile(std::string(FwCfg::kE820File), EncodeE820(e820)); !r) return r;
 
   // Snapshot order: interrupt sources first, controllers last, so that when
   // a snapshot loads, the sources re-drive their wires into controllers whose

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/parse.h"
+#include "frontends/chardev.h"
 
 namespace x86vm {
 namespace {
@@ -41,13 +42,10 @@ std::optional<UsageError> CheckOneOf(std::string_view option, const std::string&
   return UsageError{fmt::format("{}: '{}' is not one of {}", option, value, list)};
 }
 
-// stdio | none | file:PATH (the file is created later; its folder must exist).
-std::optional<UsageError> CheckCharBackend(std::string_view option, const std::string& value,
-                                           bool allow_none) {
-  if (value == "stdio" || (allow_none && value == "none")) return std::nullopt;
-  if (value.starts_with("file:") && value.size() > 5) return std::nullopt;
-  return UsageError{fmt::format("{}: '{}' is not {}file:PATH", option, value,
-                                allow_none ? "stdio, none or " : "stdio or ")};
+// stdio | none | file:PATH, checked by the backend's own parser.
+std::optional<UsageError> CheckCharSpec(std::string_view option, const std::string& value) {
+  if (auto spec = ParseCharSpec(option, value); !spec) return UsageError{spec.error().message};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -125,7 +123,7 @@ std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& 
       {"--serial",
        [&](const std::string& v) {
          o.serial = v;
-         return CheckCharBackend("--serial", v, true);
+         return CheckCharSpec("--serial", v);
        }},
       {"--display",
        [&](const std::string& v) {
@@ -135,7 +133,7 @@ std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& 
       {"--debugcon",
        [&](const std::string& v) {
          o.debugcon = v;
-         return CheckCharBackend("--debugcon", v, false);
+         return CheckCharSpec("--debugcon", v);
        }},
       {"--exit-port",
        [&](const std::string& v) -> std::optional<UsageError> {
@@ -209,7 +207,7 @@ Boot:
 Console and devices:
   --serial BACKEND       COM1: stdio | file:PATH | none (default stdio; Ctrl-A x quits)
   --display MODE         none | sdl (default none)
-  --debugcon BACKEND     bytes written to ports 0x402/0xE9: stdio | file:PATH
+  --debugcon BACKEND     bytes written to ports 0x402/0xE9: stdio | file:PATH | none
   --exit-port PORT       a write of V to PORT exits with status (V<<1)|1
 Diagnostics:
   --log SPEC             log levels: LEVEL or COMPONENT=LEVEL,... (trace debug info
