@@ -5,6 +5,7 @@
 set -u
 x86vm=$1
 hello=$2
+clock=$3
 failures=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -59,6 +60,18 @@ grep -qF "Hello from x86vm" "$tmp/com1.txt" || { echo "FAIL serial file"; failur
 # Without an exit port the firmware halts with interrupts off: a dead guest
 # ends the run with a message instead of spinning.
 check dead-guest 1 "interrupts disabled" -- --bios "$hello"
+
+# Deterministic time: two runs of a guest that reads the PIT, CMOS and TSC
+# print the same line; in real time the same guest runs too.
+for run in 1 2; do
+  check "deterministic-$run" 1 "" -- --bios "$clock" --exit-port 0xf4 --clock deterministic
+  cp "$tmp/out" "$tmp/clock$run.txt"
+done
+if ! cmp -s "$tmp/clock1.txt" "$tmp/clock2.txt" || [[ ! -s $tmp/clock1.txt ]]; then
+  echo "FAIL deterministic runs differ or are empty:"; cat "$tmp/clock1.txt" "$tmp/clock2.txt"
+  failures=$((failures+1))
+fi
+check realtime 1 "" -- --bios "$clock" --exit-port 0xf4
 
 if [[ $failures -ne 0 ]]; then echo "$failures failure(s)"; exit 1; fi
 echo "all command-line checks passed"
