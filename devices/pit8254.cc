@@ -538,8 +538,12 @@ void Pit8254::Sanitize(int64_t now) {
     if (c.latch > Latch::kWordHigh) c.latch = Latch::kNone;
     c.n = std::clamp<int64_t>(c.n, 1, 0x1ffff);
     c.pending_n = std::clamp<int64_t>(c.pending_n, 1, 0x1ffff);
-    c.phase = FloorMod(c.phase, c.n);
-    c.pending_phase = FloorMod(c.pending_phase, c.pending_n);
+    // Phases only mean something in the periodic modes; elsewhere they keep
+    // a stale value from an earlier program, which must survive a round trip.
+    if (c.mode == 2 || c.mode == 3) {
+      c.phase = FloorMod(c.phase, c.n);
+      c.pending_phase = FloorMod(c.pending_phase, c.pending_n);
+    }
     clamp_tick(c.base_tick);
     clamp_tick(c.pending_tick);
     clamp_tick(c.synced_tick);

@@ -160,6 +160,26 @@ Result<> PcMachine::Wire(const PcConfig& config) {
   if (auto r = reg(pio_, kPciConfigData, 4, pci_->config_data_port(), "pci-data"); !r)
     return r;
 
+  // --- IDE at 01.1 (PIIX3 function 1) with the legacy ports -----------------
+  ide_ = std::make_unique<Piix3Ide>(memory_.get(), NewIsaIrqInput(14), NewIsaIrqInput(15));
+  for (int c = 0; c < 2; ++c) {
+    if (auto r = reg(pio_, Piix3Ide::kCommandBlockBase[c], Piix3Ide::kCommandBlockBytes,
+                     ide_->command_block(c), c ? "ide1-cmd" : "ide0-cmd");
+        !r) return r;
+    if (auto r = reg(pio_, Piix3Ide::kControlPort[c], Piix3Ide::kControlBlockBytes,
+                     ide_->control_block(c), c ? "ide1-ctl" : "ide0-ctl");
+        !r) return r;
+  }
+  if (auto r = pci_->AddFunction(1, 1, ide_.get()); !r) return r;
+  if (config.disks.size() > 4) return Fail("--disk: at most 4 disks (IDE), {} given", config.disks.size());
+  for (size_t i = 0; i < config.disks.size(); ++i) {
+    auto disk = DiskImage::Open(config.disks[i].path, config.disks[i].read_only);
+    if (!disk) return Fail("--disk: {}", disk.error().message);
+    if (auto r = ide_->AttachDisk(static_cast<int>(i / 2), static_cast<int>(i % 2),
+                                  std::move(*disk));
+        !r) return r;
+  }
+
   // --- fw_cfg: how firmware learns the machine ---------------------------------
   fw_cfg_ = std::make_unique<FwCfg>(memory_.get());
   if (auto r = reg(pio_, FwCfg::kIoPort, 2, fw_cfg_->io_port(), "fw_cfg"); !r) return r;
@@ -180,7 +200,8 @@ Result<> PcMachine::Wire(const PcConfig& config) {
   devices_ = {pit_.get(),         port61_.get(),     rtc_.get(),      uarts_[0].get(),
               uarts_[1].get(),    uarts_[2].get(),   uarts_[3].get(), i8042_.get(),
               port92_.get(),      debugcon_.get(),   post_code_.get(), acpi_pm_.get(),
-              pci_.get(),         host_bridge_.get(), isa_bridge_.get(), fw_cfg_.get()};
+              pci_.get(),         host_bridge_.get(), isa_bridge_.get(), ide_.get(),
+              fw_cfg_.get()};
   if (exit_port_) devices_.push_back(exit_port_.get());
   devices_.insert(devices_.end(), {pic_.get(), ioapic_.get(), lapic_.get()});
   return {};

@@ -17,6 +17,7 @@
 #include "devices/debug_ports.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/ide.h"
 #include "devices/ioapic.h"
 #include "devices/irq.h"
 #include "devices/local_apic.h"
@@ -41,6 +42,13 @@ struct PcConfig {
   SerialSink* com1_sink = nullptr;      // null: output discarded.
   DebugConSink* debugcon_sink = nullptr;
   std::optional<uint16_t> exit_port;
+  // Raw disk images on the IDE controller: primary master, primary slave,
+  // secondary master, secondary slave (at most four).
+  struct Disk {
+    std::string path;
+    bool read_only = false;
+  };
+  std::vector<Disk> disks;
 };
 
 // What the guest asked of the host, set by device callbacks and consumed by
@@ -82,6 +90,7 @@ class PcMachine {
   AcpiPm& acpi_pm() { return *acpi_pm_; }
   FwCfg& fw_cfg() { return *fw_cfg_; }
   PciBus& pci() { return *pci_; }
+  Piix3Ide& ide() { return *ide_; }
   // The wire of ISA IRQ `irq` for a device added later (an IDE controller):
   // a new input of that line's wired-OR.
   IrqLine* NewIsaIrqInput(int irq);
@@ -128,6 +137,7 @@ class PcMachine {
   std::unique_ptr<PciBus> pci_;
   std::unique_ptr<I440fxHostBridge> host_bridge_;
   std::unique_ptr<Piix3IsaBridge> isa_bridge_;
+  std::unique_ptr<Piix3Ide> ide_;
   std::unique_ptr<FwCfg> fw_cfg_;
 
   std::vector<Device*> devices_;

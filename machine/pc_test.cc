@@ -1,6 +1,9 @@
 #include "machine/pc.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 namespace x86vm {
 namespace {
@@ -115,6 +118,41 @@ TEST(PcMachine, ExitPortConflictIsAClearError) {
 TEST(PcMachine, FwCfgHasRamSizeAndE820) {
   auto m = MakeMachine();
   EXPECT_TRUE(m->fw_cfg().FindFile("etc/e820") != nullptr);
+}
+
+TEST(PcMachine, DiskOnThePrimaryIdeChannel) {
+  char path[] = "/tmp/x86vm_pc_test_diskXXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::vector<uint8_t> sector(512, 0);
+  sector[510] = 0x55;
+  sector[511] = 0xaa;
+  ASSERT_EQ(write(fd, sector.data(), 512), 512);
+  ASSERT_EQ(ftruncate(fd, 1 << 20), 0);
+  close(fd);
+  PcConfig config;
+  config.memory_bytes = 16ull << 20;
+  config.disks.push_back({path, true});
+  auto m = PcMachine::Create(config);
+  ASSERT_TRUE(m.has_value()) << m.error().message;
+  Bus& pio = (*m)->pio();
+  // READ SECTORS, LBA 0, one sector, master.
+  pio.WriteValue(0x1f6, 1, 0xe0);
+  pio.WriteValue(0x1f2, 1, 1);
+  pio.WriteValue(0x1f3, 1, 0);
+  pio.WriteValue(0x1f4, 1, 0);
+  pio.WriteValue(0x1f5, 1, 0);
+  pio.WriteValue(0x1f7, 1, 0x20);
+  EXPECT_EQ(pio.ReadValue(0x1f7, 1) & 0x08, 0x08u);  // DRQ.
+  uint16_t last = 0;
+  for (int i = 0; i < 256; ++i) last = static_cast<uint16_t>(pio.ReadValue(0x1f0, 2));
+  EXPECT_EQ(last, 0xaa55);
+  unlink(path);
+
+  config.disks.assign(5, {"/dev/null", true});
+  auto too_many = PcMachine::Create(config);
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_NE(too_many.error().message.find("--disk"), std::string::npos);
 }
 
 }  // namespace

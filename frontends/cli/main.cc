@@ -62,7 +62,6 @@ std::optional<std::string> NotBuiltYet(const Options& o) {
   if (o.accel == "kvm") {
     return "--accel kvm: the KVM engine is not built yet (use --accel interp)";
   }
-  if (!o.disks.empty()) return "--disk: no disk controller is built yet";
   if (o.kernel.empty() && (o.bios == "builtin" || o.bios == "seabios" || o.bios == "ovmf")) {
     return fmt::format(
         "--bios {}: this firmware is not built yet (boot with --kernel, or --bios PATH "
@@ -121,6 +120,7 @@ int Main(int argc, char** argv) {
   config.com1_sink = serial->get();
   config.debugcon_sink = debugcon ? &debugcon_sink : nullptr;
   config.exit_port = o.exit_port;
+  for (const DiskOption& d : o.disks) config.disks.push_back({d.path, d.read_only});
   auto machine_or = PcMachine::Create(config);
   if (!machine_or) {
     fmt::print(stderr, "x86vm: {}\n", machine_or.error().message);

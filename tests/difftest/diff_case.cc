@@ -97,7 +97,7 @@ std::vector<std::string> CompareOutcomes(const DiffCase& c, const DiffOutcome& a
     if (x != y) diffs.push_back(fmt::format("{}: {:#x} vs {:#x}", kGprNames[i], x, y));
   }
   if (a.regs.rip != b.regs.rip) diffs.push_back(fmt::format("rip: {:#x} vs {:#x}", a.regs.rip, b.regs.rip));
-  const uint64_t fmask = dflags::kCompared & ~c.undefined_flags;
+  const uint64_t fmask = dflags::kCompared & ~c.UndefinedFlagsAt(a.regs.rip);
   if ((a.regs.rflags & fmask) != (b.regs.rflags & fmask)) {
     diffs.push_back(fmt::format("rflags: {:#x} [{}] vs {:#x} [{}] (differ: {})", a.regs.rflags & fmask,
                                 FlagNames(a.regs.rflags & fmask), b.regs.rflags & fmask,
@@ -110,7 +110,7 @@ std::vector<std::string> CompareOutcomes(const DiffCase& c, const DiffOutcome& a
                                   a.regs.xmm[i].lo, b.regs.xmm[i].hi, b.regs.xmm[i].lo));
     }
   }
-  if (options.compare_mxcsr && a.regs.mxcsr != b.regs.mxcsr) {
+  if (options.compare_mxcsr && ((a.regs.mxcsr ^ b.regs.mxcsr) & ~options.mxcsr_ignore) != 0) {
     diffs.push_back(fmt::format("mxcsr: {:#x} vs {:#x}", a.regs.mxcsr, b.regs.mxcsr));
   }
   if (a.pages.size() != b.pages.size()) {

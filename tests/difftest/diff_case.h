@@ -66,6 +66,21 @@ inline constexpr uint64_t kStatus = kCf | kPf | kAf | kZf | kSf | kOf;
 inline constexpr uint64_t kCompared = kStatus | kDf;
 }  // namespace dflags
 
+// CPU features an instruction needs (case generator templates); engines
+// say which they implement.
+namespace feature {
+inline constexpr uint32_t kSse2 = 1u << 0;
+inline constexpr uint32_t kSse3 = 1u << 1;
+inline constexpr uint32_t kSsse3 = 1u << 2;
+inline constexpr uint32_t kSse41 = 1u << 3;
+inline constexpr uint32_t kSse42 = 1u << 4;  // Includes CRC32 and PCMPxSTRx.
+inline constexpr uint32_t kPopcnt = 1u << 5;
+inline constexpr uint32_t kLzcnt = 1u << 6;  // ABM.
+inline constexpr uint32_t kBmi1 = 1u << 7;   // TZCNT.
+inline constexpr uint32_t kMovbe = 1u << 8;
+inline constexpr uint32_t kAll = (1u << 9) - 1;
+}  // namespace feature
+
 // One 128-bit XMM register as two little-endian quadwords.
 struct DiffXmm {
   uint64_t lo = 0;
@@ -103,6 +118,10 @@ struct DiffCase {
   // RFLAGS bits the SDM leaves undefined at the end of this case (e.g. AF after
   // AND, OF after a multi-bit shift); they are not compared.
   uint64_t undefined_flags = 0;
+  // The same mask at the start of each instruction, indexed by code offset
+  // (entries inside an instruction are meaningless): a fault stops the case
+  // there, with the flags of that moment. Empty means undefined_flags.
+  std::vector<uint64_t> undefined_flags_at;
   // GPRs (bit i = GPR i) whose final value the SDM leaves undefined (e.g. the
   // destination of BSF with a zero source on Intel), not compared.
   uint16_t undefined_gprs = 0;
@@ -111,6 +130,12 @@ struct DiffCase {
 
   // Address one past the last code byte: where a successful run stops.
   uint64_t code_end() const { return regs.rip + code.size(); }
+  // The undefined-flags mask that applies when the case stops at `rip`.
+  uint64_t UndefinedFlagsAt(uint64_t rip) const {
+    const uint64_t offset = rip - regs.rip;
+    if (rip < regs.rip || offset >= undefined_flags_at.size()) return undefined_flags;
+    return undefined_flags_at[offset];
+  }
 };
 
 // An exception raised by the code of a case.
@@ -138,6 +163,8 @@ class DiffEngine {
   virtual const char* name() const = 0;
   // True when this engine can run cases of `mode`.
   virtual bool Supports(DiffMode mode) const = 0;
+  // The feature:: bits this engine implements; generators skip the rest.
+  virtual uint32_t features() const { return feature::kAll; }
   // Runs one case. An Error means the engine itself failed (not the guest):
   // the guest's exceptions are part of a successful DiffOutcome.
   virtual Result<DiffOutcome> Run(const DiffCase& c) = 0;
@@ -148,6 +175,7 @@ struct CompareOptions {
   bool compare_error_code = true;  // #PF/#GP error codes.
   bool compare_cr2 = true;
   bool compare_mxcsr = true;
+  uint32_t mxcsr_ignore = 0;  // MXCSR bits not compared (e.g. 0x3f: the sticky exception flags).
 };
 
 // Compares two outcomes of `c`, ignoring what the case marks undefined. Returns
@@ -161,10 +189,6 @@ std::string HexBytes(const std::vector<uint8_t>& bytes);
 
 // Prints the flags in `value` as "CF ZF ..." (only the dflags::kCompared bits).
 std::string FlagNames(uint64_t value);
-
-// A full reproducer: mode, code hex with a disassembly listing, initial
-// registers that differ from zero, and the differences.
-std::string DescribeCase(const DiffCase& c);
 
 }  // namespace x86vm::difftest
 

@@ -34,10 +34,28 @@ constexpr uint16_t kUserSs = 0x18 | 3;
 constexpr uint16_t kUserCs = 0x20 | 3;
 constexpr uint16_t kTssSel = 0x28;
 
-// The port the terminating `out` writes; allowed for CPL 3 by the I/O
+// The port the harness's final `out` writes; allowed for CPL 3 by the I/O
 // bitmap (SDM Vol. 1 19.5.2), every other port is not.
 constexpr uint16_t kDonePort = 0xe9;
-constexpr uint8_t kTerminator[] = {0xe6, static_cast<uint8_t>(kDonePort)};  // out 0xe9, al
+
+// The ring-3 harness page. This host's KVM neither sets nor reports MXCSR
+// through KVM_SET_FPU/KVM_GET_FPU (nor supports KVM_GET_XSAVE), and its
+// KVM_GET_FPU returned stale XMM values right after the guest's first SSE
+// use, so MXCSR and the XMM registers go in and out through guest memory:
+// the prologue loads them and jumps to the case, the case's code is followed
+// by a jump to the epilogue, which stores them and ends with `out`.
+// Neither touches RFLAGS or a GPR. Case pages may not use this page.
+constexpr uint64_t kHarness = 0xf0000;
+constexpr uint64_t kPrologue = kHarness;
+constexpr uint64_t kEpilogue = kHarness + 0x400;
+constexpr uint64_t kCaseRipSlot = kHarness + 0x7f8;
+constexpr uint64_t kMxcsrIn = kHarness + 0x800;
+constexpr uint64_t kMxcsrOut = kHarness + 0x804;
+constexpr uint64_t kXmmIn = kHarness + 0x900;
+constexpr uint64_t kXmmOut = kHarness + 0xa00;
+// After the case's code: jmp [rip+0] with the epilogue address after it.
+constexpr uint8_t kJumpToEpilogue[] = {0xff, 0x25, 0, 0, 0, 0};
+constexpr size_t kCodeTailBytes = sizeof(kJumpToEpilogue) + 8;
 
 // Page-table entry bits (SDM Vol. 3 4.5).
 constexpr uint64_t kPteP = 1u << 0;
@@ -178,6 +196,76 @@ Result<> KvmRing3Oracle::SetUpSystemTables() {
   tss[kIoBitmapOffset + kDonePort / 8] &= static_cast<uint8_t>(~(1u << (kDonePort % 8)));
 
   next_frame_ = kUserFrames;
+  return BuildHarness();
+}
+
+namespace {
+
+// Appends an instruction with a RIP-relative operand to `target`; `op` is
+// everything before the ModRM byte, `reg` its reg field.
+void RipRelative(std::vector<uint8_t>& code, uint64_t base, std::initializer_list<uint8_t> op, int reg,
+                 uint64_t target) {
+  code.insert(code.end(), op);
+  code.push_back(static_cast<uint8_t>(((reg & 7) << 3) | 5));
+  const uint64_t next = base + code.size() + 4;
+  const uint32_t rel = static_cast<uint32_t>(target - next);
+  for (int i = 0; i < 4; ++i) code.push_back(static_cast<uint8_t>(rel >> (8 * i)));
+}
+
+// MOVDQU between XMM`n` and memory (F3 [REX] 0F 6F load / 7F store).
+void Movdqu(std::vector<uint8_t>& code, uint64_t base, int n, bool store, uint64_t target) {
+  code.push_back(0xf3);
+  if (n >= 8) code.push_back(0x44);  // REX.R
+  RipRelative(code, base, {0x0f, static_cast<uint8_t>(store ? 0x7f : 0x6f)}, n, target);
+}
+
+}  // namespace
+
+Result<> KvmRing3Oracle::BuildHarness() {
+  auto frame = FrameFor(kHarness);
+  if (!frame) return std::unexpected(frame.error());
+  std::vector<uint8_t> pro;
+  RipRelative(pro, kPrologue, {0x0f, 0xae}, 2, kMxcsrIn);  // ldmxcsr
+  for (int n = 0; n < 16; ++n) Movdqu(pro, kPrologue, n, false, kXmmIn + 16 * n);
+  RipRelative(pro, kPrologue, {0xff}, 4, kCaseRipSlot);  // jmp [case rip]
+  std::vector<uint8_t> epi;
+  RipRelative(epi, kEpilogue, {0x0f, 0xae}, 3, kMxcsrOut);  // stmxcsr
+  for (int n = 0; n < 16; ++n) Movdqu(epi, kEpilogue, n, true, kXmmOut + 16 * n);
+  epi.push_back(0xe6);  // out kDonePort, al
+  epi.push_back(static_cast<uint8_t>(kDonePort));
+  uint8_t* page = Host(*frame);
+  memset(page, 0xf4, kDiffPageBytes);
+  memcpy(page + (kPrologue - kHarness), pro.data(), pro.size());
+  memcpy(page + (kEpilogue - kHarness), epi.data(), epi.size());
+  return {};
+}
+
+// Runs the epilogue at ring 3 after a case faulted, so MXCSR and the XMM
+// registers of the faulting moment land in the harness page.
+Result<> KvmRing3Oracle::SaveSimdAfterFault() {
+  if (auto r = LoadRing3Sregs(); !r) return r;
+  kvm_regs regs{};
+  if (ioctl(vcpu_fd_, KVM_GET_REGS, &regs) < 0) return Fail("KVM_GET_REGS: {}", strerror(errno));
+  regs.rip = kEpilogue;
+  regs.rflags = dflags::kFixed1 | (1u << 9);
+  if (ioctl(vcpu_fd_, KVM_SET_REGS, &regs) < 0) return Fail("KVM_SET_REGS: {}", strerror(errno));
+  ++kvm_runs_;
+  if (ioctl(vcpu_fd_, KVM_RUN, 0) < 0) return Fail("KVM_RUN (epilogue): {}", strerror(errno));
+  if (run_->exit_reason != KVM_EXIT_IO || run_->io.port != kDonePort) {
+    sregs_dirty_ = true;
+    return Fail("kvm oracle: epilogue after a fault exited with reason {}", run_->exit_reason);
+  }
+  return CompleteIo();
+}
+
+// Lets KVM finish the OUT without running guest code, so the next case's
+// registers are not overwritten by the completion (api.rst, KVM_RUN).
+Result<> KvmRing3Oracle::CompleteIo() {
+  run_->immediate_exit = 1;
+  int rc = ioctl(vcpu_fd_, KVM_RUN, 0);
+  int err = errno;
+  run_->immediate_exit = 0;
+  if (rc < 0 && err != EINTR) return Fail("KVM_RUN (complete I/O): {}", strerror(err));
   return {};
 }
 
@@ -220,6 +308,7 @@ Result<uint64_t> KvmRing3Oracle::FrameFor(uint64_t vaddr) {
 Result<> KvmRing3Oracle::MapPages(const DiffCase& c, uint64_t code_page) {
   std::map<uint64_t, bool> want;
   want[code_page] = false;
+  want[kHarness] = true;
   for (const DiffPage& p : c.pages) {
     if (p.vaddr % kDiffPageBytes != 0 || p.bytes.size() != kDiffPageBytes) {
       return Fail("kvm oracle: page {:#x} is not one aligned page", p.vaddr);
@@ -229,6 +318,7 @@ Result<> KvmRing3Oracle::MapPages(const DiffCase& c, uint64_t code_page) {
   }
   for (const auto& [vaddr, writable] : want) {
     // Lower canonical half only, and clear of the system area.
+    if (vaddr == kHarness) continue;
     if (vaddr < kUserFrames || vaddr >= (1ull << 47)) {
       return Fail("kvm oracle: page {:#x} outside [{:#x}, 2^47)", vaddr, kUserFrames);
     }
@@ -237,8 +327,11 @@ Result<> KvmRing3Oracle::MapPages(const DiffCase& c, uint64_t code_page) {
 
   // Recycle frames when random layouts have used them all up.
   if (frames_.size() + want.size() > (mem_bytes_ - kUserFrames) / kDiffPageBytes) {
+    const uint64_t harness = frames_.at(kHarness);
     frames_.clear();
+    frames_[kHarness] = harness;
     next_frame_ = kUserFrames;
+    while (next_frame_ <= harness) next_frame_ += kDiffPageBytes;
   }
   active_root_ ^= 1;
   next_table_ = kTablePool[active_root_];
@@ -295,17 +388,26 @@ Result<DiffOutcome> KvmRing3Oracle::Run(const DiffCase& c) {
   if (c.mode != DiffMode::kLong64) return Fail("kvm oracle: only long64 cases run at ring 3");
   const uint64_t code_page = c.regs.rip & ~(kDiffPageBytes - 1);
   const uint64_t code_off = c.regs.rip - code_page;
-  if (code_off + c.code.size() + sizeof(kTerminator) > kDiffPageBytes) {
+  if (code_off + c.code.size() + kCodeTailBytes > kDiffPageBytes) {
     return Fail("kvm oracle: {} code bytes at {:#x} do not fit in one page", c.code.size(), c.regs.rip);
   }
+  if ((c.regs.mxcsr & ~0xffffu) != 0) return Fail("kvm oracle: MXCSR {:#x} has reserved bits set", c.regs.mxcsr);
   if (auto r = MapPages(c, code_page); !r) return std::unexpected(r.error());
 
   // Memory: the code page (rest filled with HLT, which #GPs at CPL 3), then data.
   uint8_t* code = Host(frames_.at(code_page));
   memset(code, 0xf4, kDiffPageBytes);
   memcpy(code + code_off, c.code.data(), c.code.size());
-  memcpy(code + code_off + c.code.size(), kTerminator, sizeof(kTerminator));
+  memcpy(code + code_off + c.code.size(), kJumpToEpilogue, sizeof(kJumpToEpilogue));
+  memcpy(code + code_off + c.code.size() + sizeof(kJumpToEpilogue), &kEpilogue, 8);
   for (const DiffPage& p : c.pages) memcpy(Host(frames_.at(p.vaddr)), p.bytes.data(), kDiffPageBytes);
+  uint8_t* harness = Host(frames_.at(kHarness));
+  memcpy(harness + (kCaseRipSlot - kHarness), &c.regs.rip, 8);
+  memcpy(harness + (kMxcsrIn - kHarness), &c.regs.mxcsr, 4);
+  for (int i = 0; i < 16; ++i) {
+    memcpy(harness + (kXmmIn - kHarness) + 16 * i, &c.regs.xmm[i].lo, 8);
+    memcpy(harness + (kXmmIn - kHarness) + 16 * i + 8, &c.regs.xmm[i].hi, 8);
+  }
 
   if (sregs_dirty_) {
     if (auto r = LoadRing3Sregs(); !r) return std::unexpected(r.error());
@@ -316,17 +418,9 @@ Result<DiffOutcome> KvmRing3Oracle::Run(const DiffCase& c) {
   regs.rsp = g[kDRsp]; regs.rbp = g[kDRbp]; regs.rsi = g[kDRsi]; regs.rdi = g[kDRdi];
   regs.r8 = g[kDR8]; regs.r9 = g[kDR9]; regs.r10 = g[kDR10]; regs.r11 = g[kDR11];
   regs.r12 = g[kDR12]; regs.r13 = g[kDR13]; regs.r14 = g[kDR14]; regs.r15 = g[kDR15];
-  regs.rip = c.regs.rip;
+  regs.rip = kPrologue;
   regs.rflags = (c.regs.rflags & dflags::kCompared) | dflags::kFixed1 | (1u << 9);  // IF=1, IOPL=0.
   if (ioctl(vcpu_fd_, KVM_SET_REGS, &regs) < 0) return Fail("KVM_SET_REGS: {}", strerror(errno));
-  kvm_fpu fpu{};
-  fpu.fcw = 0x37f;
-  fpu.mxcsr = c.regs.mxcsr;
-  for (int i = 0; i < 16; ++i) {
-    memcpy(fpu.xmm[i], &c.regs.xmm[i].lo, 8);
-    memcpy(fpu.xmm[i] + 8, &c.regs.xmm[i].hi, 8);
-  }
-  if (ioctl(vcpu_fd_, KVM_SET_FPU, &fpu) < 0) return Fail("KVM_SET_FPU: {}", strerror(errno));
 
   // Run; a runaway case is stopped by SIGALRM after one second.
   itimerval alarm{};
@@ -362,11 +456,7 @@ Result<DiffOutcome> KvmRing3Oracle::Run(const DiffCase& c) {
       }
       out.regs.rip = c.code_end();
       out.regs.rflags = regs.rflags;
-      // Let KVM finish the OUT without running guest code, so the next case's
-      // registers are not overwritten by the completion (api.rst, KVM_RUN).
-      run_->immediate_exit = 1;
-      ioctl(vcpu_fd_, KVM_RUN, 0);
-      run_->immediate_exit = 0;
+      if (auto r = CompleteIo(); !r) return std::unexpected(r.error());
       break;
     case KVM_EXIT_HLT: {
       uint64_t stub = regs.rip - 1;
@@ -402,6 +492,7 @@ Result<DiffOutcome> KvmRing3Oracle::Run(const DiffCase& c) {
         e.cr2 = s.cr2;
       }
       out.exception = e;
+      if (auto r = SaveSimdAfterFault(); !r) return std::unexpected(r.error());
       break;
     }
     case KVM_EXIT_SHUTDOWN:
@@ -415,11 +506,10 @@ Result<DiffOutcome> KvmRing3Oracle::Run(const DiffCase& c) {
       return Fail("kvm oracle: unexpected exit reason {} (rip {:#x})", run_->exit_reason, regs.rip);
   }
 
-  if (ioctl(vcpu_fd_, KVM_GET_FPU, &fpu) < 0) return Fail("KVM_GET_FPU: {}", strerror(errno));
-  out.regs.mxcsr = fpu.mxcsr;
+  memcpy(&out.regs.mxcsr, harness + (kMxcsrOut - kHarness), 4);
   for (int i = 0; i < 16; ++i) {
-    memcpy(&out.regs.xmm[i].lo, fpu.xmm[i], 8);
-    memcpy(&out.regs.xmm[i].hi, fpu.xmm[i] + 8, 8);
+    memcpy(&out.regs.xmm[i].lo, harness + (kXmmOut - kHarness) + 16 * i, 8);
+    memcpy(&out.regs.xmm[i].hi, harness + (kXmmOut - kHarness) + 16 * i + 8, 8);
   }
   out.pages = c.pages;
   for (DiffPage& p : out.pages) memcpy(p.bytes.data(), Host(frames_.at(p.vaddr)), kDiffPageBytes);

@@ -7,7 +7,9 @@
 // stub, so the HLT exit's RIP names the vector and the exception frame on the
 // ring-0 stack gives the faulting RIP, RSP, RFLAGS and error code. A case
 // that runs to its end hits an `out` to a port the TSS I/O bitmap lets ring 3
-// use, which exits to userspace without touching ring 0 at all.
+// use, which exits to userspace without touching ring 0 at all. MXCSR and
+// XMM0-15 are loaded and stored by a small ring-3 harness around the case
+// (see kvm_ring3_oracle.cc for why KVM_SET_FPU cannot be used here).
 #ifndef X86VM_TESTS_DIFFTEST_KVM_RING3_ORACLE_H_
 #define X86VM_TESTS_DIFFTEST_KVM_RING3_ORACLE_H_
 
@@ -51,6 +53,12 @@ class KvmRing3Oracle : public DiffEngine {
   Result<uint64_t*> PteSlot(uint64_t root_gpa, uint64_t vaddr);
   Result<uint64_t> AllocTablePage();
   Result<> LoadRing3Sregs();
+  // Writes the ring-3 prologue/epilogue that move MXCSR and XMM0-15.
+  Result<> BuildHarness();
+  // After a fault: runs the epilogue so the SIMD state reaches memory.
+  Result<> SaveSimdAfterFault();
+  // Completes a pending OUT exit without running guest code.
+  Result<> CompleteIo();
   uint8_t* Host(uint64_t gpa) { return mem_ + gpa; }
 
   int kvm_fd_ = -1;

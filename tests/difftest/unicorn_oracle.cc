@@ -34,8 +34,18 @@ struct UnicornOracle::Engine {
   Trap trap;
   uc_hook intr_hook = 0;
   uc_hook mem_hook = 0;
+  uc_hook code_hook = 0;
+  // The state right after setup. Restored before every case: besides
+  // resetting every register, it clears QEMU's record of the last exception,
+  // which the interrupt hook never lets the CPU deliver; without this a
+  // second #DE in a row comes back as #DF (check_exception in QEMU).
+  // Restoring costs about as much as running a short case, so it is done
+  // only after a case ended in an exception.
+  uc_context* clean = nullptr;
+  bool needs_restore = false;
 
   ~Engine() {
+    if (clean != nullptr) uc_context_free(clean);
     if (uc != nullptr) uc_close(uc);
   }
 };
@@ -54,6 +64,12 @@ void OnInterrupt(uc_engine* uc, uint32_t intno, void* user) {
   uc_emu_stop(uc);
 }
 
+// Remembers where the current instruction starts: when a memory hook stops
+// emulation mid-block, Unicorn's RIP is the start of the translated block.
+void OnCode(uc_engine*, uint64_t address, uint32_t, void* user) {
+  static_cast<UnicornOracle::Trap*>(user)->insn_addr = address;
+}
+
 // Unicorn has no paging: an access to a page the case did not give, or a
 // write to a read-only page, is what a #PF would be on the hardware.
 bool OnBadMemory(uc_engine*, uc_mem_type, uint64_t address, int, int64_t, void* user) {
@@ -63,6 +79,7 @@ bool OnBadMemory(uc_engine*, uc_mem_type, uint64_t address, int, int64_t, void* 
     e.vector = 14;
     e.cr2 = address;
     trap->exception = e;
+    trap->memory_fault = true;
   }
   return false;
 }
@@ -96,6 +113,11 @@ Result<UnicornOracle::Engine*> UnicornOracle::EngineFor(DiffMode mode) {
       err != UC_ERR_OK) {
     return Fail("uc_hook_add(MEM_INVALID): {}", uc_strerror(err));
   }
+  if (uc_err err = uc_hook_add(engine->uc, &engine->code_hook, UC_HOOK_CODE, reinterpret_cast<void*>(OnCode),
+                               &engine->trap, 1, 0);
+      err != UC_ERR_OK) {
+    return Fail("uc_hook_add(CODE): {}", uc_strerror(err));
+  }
   uint64_t cr0 = 0, cr4 = 0;
   uc_reg_read(engine->uc, UC_X86_REG_CR0, &cr0);
   uc_reg_read(engine->uc, UC_X86_REG_CR4, &cr4);
@@ -103,6 +125,10 @@ Result<UnicornOracle::Engine*> UnicornOracle::EngineFor(DiffMode mode) {
   cr4 |= kCr4Sse;
   uc_reg_write(engine->uc, UC_X86_REG_CR0, &cr0);
   uc_reg_write(engine->uc, UC_X86_REG_CR4, &cr4);
+  if (uc_err err = uc_context_alloc(engine->uc, &engine->clean); err != UC_ERR_OK) {
+    return Fail("uc_context_alloc: {}", uc_strerror(err));
+  }
+  uc_context_save(engine->uc, engine->clean);
   Engine* raw = engine.get();
   engines_[mode] = std::move(engine);
   return raw;
@@ -156,6 +182,8 @@ Result<DiffOutcome> UnicornOracle::Run(const DiffCase& c) {
   uc_ctl_remove_cache(uc, code_page, code_page + kDiffPageBytes);
   for (const DiffPage& p : c.pages) uc_mem_write(uc, p.vaddr, p.bytes.data(), kDiffPageBytes);
 
+  if (e.needs_restore) uc_context_restore(uc, e.clean);
+  e.needs_restore = true;  // Until the case ends cleanly.
   const bool is64 = c.mode == DiffMode::kLong64;
   const int ngpr = is64 ? 16 : 8;
   const uint64_t mask = UcMask(c.mode);
@@ -186,6 +214,10 @@ Result<DiffOutcome> UnicornOracle::Run(const DiffCase& c) {
   uint64_t until = c.code_end() & mask;
   uc_err err = UC_ERR_OK;
   if (begin != until) err = uc_emu_start(uc, begin, until, /*timeout_us=*/1000000, /*count=*/0);
+  if (err == UC_ERR_INSN_INVALID && !e.trap.exception) {
+    // Unicorn reports #UD as an error, not through the interrupt hook.
+    e.trap.exception = DiffException{.vector = 6};
+  }
   if (err != UC_ERR_OK && !e.trap.exception) {
     return Fail("unicorn: uc_emu_start: {} ({})", uc_strerror(err), ModeName(c.mode));
   }
@@ -199,6 +231,7 @@ Result<DiffOutcome> UnicornOracle::Run(const DiffCase& c) {
   uint64_t pc = 0;
   uc_reg_read(uc, is64 ? UC_X86_REG_RIP : UC_X86_REG_EIP, &pc);
   out.regs.rip = pc & mask;
+  if (e.trap.memory_fault) out.regs.rip = e.trap.insn_addr & mask;
   uint64_t fl = 0;
   uc_reg_read(uc, is64 ? UC_X86_REG_RFLAGS : UC_X86_REG_EFLAGS, &fl);
   out.regs.rflags = fl;
@@ -215,6 +248,7 @@ Result<DiffOutcome> UnicornOracle::Run(const DiffCase& c) {
     // Stopped elsewhere without a hook firing (e.g. HLT ends emulation).
     return Fail("unicorn: stopped at {:#x}, not at the end {:#x}", out.regs.rip, until);
   }
+  e.needs_restore = out.exception.has_value();
   out.pages = c.pages;
   for (DiffPage& p : out.pages) uc_mem_read(uc, p.vaddr, p.bytes.data(), kDiffPageBytes);
   return out;

@@ -30,11 +30,16 @@ class UnicornOracle : public DiffEngine {
 
   const char* name() const override { return "unicorn"; }
   bool Supports(DiffMode) const override { return true; }
+  // Unicorn 2.0.1 raises #UD for POPCNT and MOVBE whatever CPU model is set
+  // (its CPUID.1:ECX lacks both), so cases must not use them.
+  uint32_t features() const override { return feature::kAll & ~(feature::kPopcnt | feature::kMovbe); }
   Result<DiffOutcome> Run(const DiffCase& c) override;
 
   // What the hooks record while a case runs (public for the C callbacks).
   struct Trap {
     std::optional<DiffException> exception;
+    bool memory_fault = false;  // Stopped by a memory hook, not the interrupt hook.
+    uint64_t insn_addr = 0;     // Start of the instruction being executed.
   };
 
  private:
