@@ -1,0 +1,231 @@
+// The dispatch loop and the decoded-instruction cache.
+#include "cpu/cpu.h"
+
+#include "machine/guest_memory.h"
+
+namespace x86vm {
+
+Cpu::Cpu(const CpuEnvironment& env) : env_(env), table_(OpcodeTable::Get()) { Reset(); }
+
+Cpu::~Cpu() = default;
+
+void Cpu::Reset() {
+  s.Reset();
+  shutdown_ = false;
+  reset_requested_ = false;
+  shadow_pending_ = false;
+  StateChanged();
+}
+
+void Cpu::StateChanged() {
+  a20_mask_ = env_.memory->a20_mask();
+  UpdateMode();
+  UpdateDebugState();
+  FlushTlb(true);
+  poll_events_ = true;
+}
+
+void Cpu::SetRflags(uint64_t value) {
+  // Bits that exist in RFLAGS (SDM Vol. 1 3.4.3); the rest read as 0, bit 1 as 1.
+  constexpr uint64_t kDefined = 0x3f7fd5;
+  value = (value & kDefined) | flags::kFixed1;
+  if ((value & flags::kIf) && !(s.rflags & flags::kIf)) poll_events_ = true;
+  s.rflags = value;
+}
+
+Fault Cpu::FetchDecoded(const Insn*& out) {
+  uint64_t rip = s.rip;
+  const Segment& cs = s.seg[kCs];
+  uint64_t linear;
+  if (is64()) {
+    if (!IsCanonical(rip)) return Raise(kGp, 0);
+    linear = rip;
+  } else {
+    if (rip > cs.limit) return Raise(kGp, 0);
+    linear = (cs.base + rip) & 0xffffffffull;
+  }
+  bool user = s.cpl() == 3;
+  uint64_t tag = ((linear >> 12) << 3) | (user ? 4 : 0) | static_cast<uint64_t>(mode_);
+  if (tag != fetch_tag_) [[unlikely]] {
+    TlbEntry* e;
+    X86_TRY(Translate(linear, Access::kExec, user, false, e));
+    fetch_pa_page_ = e->pa_page;
+    fetch_host_ = e->host;
+    fetch_page_ = nullptr;
+    if (e->host != nullptr) {
+      uint64_t key = (e->pa_page >> 12) * 4 + static_cast<uint64_t>(mode_);
+      auto& slot = code_pages_[key];
+      if (!slot) {
+        slot = std::make_unique<CodePage>();
+        std::memset(slot->slot, 0, sizeof(slot->slot));
+        std::memset(slot->covered, 0, sizeof(slot->covered));
+        slot->insns.reserve(64);
+      }
+      fetch_page_ = slot.get();
+      MarkCodePage(e->pa_page);
+    }
+    fetch_tag_ = tag;
+    // The RIP range of this page, for the dispatch loop's fast path (not
+    // when the page wraps around 4 GiB).
+    fetch_page_rip_base_ = kNoFetch;
+    uint64_t page_rip = rip - (linear & 0xfff);
+    bool wraps = !is64() && ((linear & ~0xfffull) + 4095 > 0xffffffffull);
+    if (fetch_page_ != nullptr && !wraps) fetch_page_rip_base_ = page_rip;
+    fetch_rip_limit_ = is64() ? ~0ull : cs.limit;
+  }
+  unsigned offset = static_cast<unsigned>(linear & 0xfff);
+  unsigned avail = 4096 - offset;
+  if (avail > 15) avail = 15;
+  if (fetch_page_ != nullptr) [[likely]] {
+    CodePage& page = *fetch_page_;
+    if (page.stale) [[unlikely]] {
+      // Self-modifying code: drop this page's decodes (SDM Vol. 3 11.6).
+      std::memset(page.slot, 0, sizeof(page.slot));
+      std::memset(page.covered, 0, sizeof(page.covered));
+      page.insns.clear();
+      page.stale = false;
+    }
+    uint16_t index = page.slot[offset];
+    if (index != 0) [[likely]] {
+      out = &page.insns[index - 1];
+    } else {
+      Insn insn;
+      DecodeStatus st = Decode(table_, mode_, fetch_host_ + offset, avail, insn);
+      if (st == DecodeStatus::kOk) {
+        page.insns.push_back(insn);
+        page.slot[offset] = static_cast<uint16_t>(page.insns.size());
+        page.Cover(offset, insn.length);
+        out = &page.insns.back();
+      } else if (st == DecodeStatus::kTooLong) {
+        return Raise(kGp, 0);
+      } else {
+        out = nullptr;  // Crosses into the next page: decoded below, uncached.
+      }
+    }
+  } else {
+    out = nullptr;
+  }
+  // Cached instructions re-enable the fast path; uncached ones keep the
+  // loop coming back here.
+  fetch_rip_base_ = out != nullptr ? fetch_page_rip_base_ : kNoFetch;
+  if (out == nullptr) {
+    // Page-crossing or MMIO code: gather up to 15 bytes, fetching from the
+    // next page only what the decoder asks for (so a #PF there is raised
+    // only when the instruction really extends into it).
+    uint8_t bytes[16] = {};
+    unsigned have = 0;
+    uint64_t wrap = (s.efer & efer::kLma) ? ~0ull : 0xffffffffull;
+    for (;;) {
+      DecodeStatus st = Decode(table_, mode_, bytes, have, scratch_insn_);
+      if (st == DecodeStatus::kOk) break;
+      if (st == DecodeStatus::kTooLong || have >= 15) return Raise(kGp, 0);
+      X86_TRY(ReadLinear((linear + have) & wrap, &bytes[have], 1, Access::kExec, false));
+      ++have;
+    }
+    out = &scratch_insn_;
+  }
+  if (!is64() && rip + out->length - 1 > cs.limit) return Raise(kGp, 0);
+  return kOk;
+}
+
+CpuExit Cpu::Run(uint64_t max_instructions) {
+  uint64_t end = retired_ + max_instructions;
+  if (env_.memory->a20_mask() != a20_mask_) {
+    // The A20 gate moved: every cached translation is wrong now.
+    a20_mask_ = env_.memory->a20_mask();
+    FlushTlb(true);
+  }
+  poll_events_ = true;
+  for (;;) {
+    if (kick_.load(std::memory_order_relaxed)) {
+      kick_.store(false, std::memory_order_relaxed);
+      return CpuExit::kKicked;
+    }
+    if (shutdown_) return CpuExit::kShutdown;
+    if (reset_requested_) {
+      reset_requested_ = false;
+      return CpuExit::kReset;
+    }
+    if (poll_events_ || s.halted) {
+      // Events are taken between instructions, never inside an interrupt
+      // shadow (SDM Vol. 3 6.8.3).
+      poll_events_ = false;
+      if (!s.events.interrupt_shadow) {
+        DeliverPendingEvents();
+        if (shutdown_) return CpuExit::kShutdown;
+      }
+      if (s.halted) return CpuExit::kHalt;
+    }
+    if (retired_ >= end) return CpuExit::kBudget;
+    stop_ = false;
+    while (!stop_ && !poll_events_ && retired_ < end) {
+      const Insn* insn;
+      // Fast path: the next instruction is already decoded in the page we
+      // are executing from (blink-style short dispatch).
+      uint64_t offset = s.rip - fetch_rip_base_;
+      uint16_t index;
+      if (offset < 4096 && !fetch_page_->stale && (index = fetch_page_->slot[offset]) != 0 &&
+          s.rip + fetch_page_->insns[index - 1].length - 1 <= fetch_rip_limit_) [[likely]] {
+        insn = &fetch_page_->insns[index - 1];
+      } else {
+        Fault f = FetchDecoded(insn);
+        if (f.faulted()) [[unlikely]] {
+          RaiseException(f, EventKind::kException, s.rip);
+          break;
+        }
+      }
+      if (code_bp_active_ && !(s.rflags & flags::kRf)) [[unlikely]] {
+        uint64_t linear = is64() ? s.rip : (s.seg[kCs].base + s.rip) & 0xffffffffull;
+        if (uint32_t hits = MatchCodeBreakpoints(linear)) {
+          // Instruction breakpoints are faults taken before the instruction
+          // (SDM Vol. 3 18.3.1.1); the handler sets RF to continue.
+          s.dr6 = (s.dr6 & ~0xfull) | hits;
+          RaiseException(Raise(kDb), EventKind::kException, s.rip);
+          break;
+        }
+      }
+      // RF is cleared at the start of every instruction, after the code
+      // breakpoint check (SDM Vol. 3 18.3.1.1).
+      s.rflags &= ~flags::kRf;
+      bool tf = (s.rflags & flags::kTf) != 0;
+      bool shadow_before = s.events.interrupt_shadow;
+      next_rip = (s.rip + insn->length) & rip_mask_;
+      event_delivered_ = false;
+      Fault f = insn->handler(*this, *insn);
+      if (f.faulted()) [[unlikely]] {
+        shadow_pending_ = false;
+        pending_db_ = 0;
+        RaiseException(f, EventKind::kException, s.rip);
+        break;
+      }
+      s.rip = next_rip;
+      ++retired_;
+      if (tf || shadow_before || shadow_pending_ || pending_db_) [[unlikely]] {
+        bool new_shadow = shadow_pending_;
+        shadow_pending_ = false;
+        // A shadow lasts one instruction and does not chain (STI; STI).
+        s.events.interrupt_shadow = new_shadow && !shadow_before;
+        if (shadow_before) poll_events_ = true;
+        Retire(tf, new_shadow);
+      }
+    }
+  }
+}
+
+void Cpu::Retire(bool tf_before, bool new_shadow) {
+  // MOV SS / POP SS also hold off the single-step trap (SDM Vol. 3 6.8.3).
+  bool db_blocked = new_shadow && shadow_blocks_db_;
+  // Single-step trap after the instruction (SDM Vol. 3 17.3.1.4). An
+  // instruction that delivered an event (INT n) has cleared TF itself.
+  bool step = tf_before && !event_delivered_;
+  if ((step || pending_db_) && !db_blocked) {
+    // One #DB trap reports single-step (BS) and data/I/O hits (Bn) together.
+    if (step) s.dr6 |= 1ull << 14;
+    s.dr6 = (s.dr6 & ~0xfull) | pending_db_;
+    pending_db_ = 0;
+    RaiseException(Raise(kDb), EventKind::kException, s.rip);
+    stop_ = true;
+  }
+}
+
+}  // namespace x86vm

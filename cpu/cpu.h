@@ -1,0 +1,433 @@
+// The interpreter's execution core: architectural state plus the machinery
+// handlers use (register and memory access through segmentation and the
+// TLB, stack, branches, segment loads, event delivery) and the dispatch loop
+// over the decoded-instruction cache. Internal to cpu/: the rest of the
+// emulator sees only accel/vcpu.h through Interpreter.
+#ifndef X86VM_CPU_CPU_H_
+#define X86VM_CPU_CPU_H_
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "cpu/cpu_state.h"
+#include "cpu/cpuid.h"
+#include "cpu/decoder.h"
+#include "cpu/fault.h"
+#include "cpu/insn.h"
+#include "cpu/paging.h"
+#include "cpu/platform.h"
+
+namespace x86vm {
+
+// How an event reached the CPU; selects IDT privilege checks, the EXT bit
+// and the return address (SDM Vol. 3 6.4, 6.13).
+enum class EventKind : uint8_t {
+  kException,      // Fault or trap raised by the processor.
+  kExternal,       // INTR from the interrupt controller.
+  kNmi,            // NMI.
+  kSoftware,       // INT n (gate DPL checked).
+  kSoftException,  // INT3, INTO (gate DPL checked; a trap).
+  kIcebp,          // INT1 (no DPL check).
+};
+
+// What started a hardware task switch (SDM Vol. 3 7.3).
+enum class TaskSwitchReason : uint8_t { kJump, kCall, kIret, kGate };
+
+// Why Cpu::Run stopped.
+enum class CpuExit : uint8_t {
+  kBudget,    // The instruction budget is spent.
+  kHalt,      // HLT with no deliverable event.
+  kShutdown,  // Triple fault.
+  kReset,     // The platform asked for a reset.
+  kKicked,    // Kick() was called.
+};
+
+// An access kind for segment and page checks.
+enum class Access : uint8_t { kRead, kWrite, kExec };
+
+class Cpu final : private PageTableMemory {
+ public:
+  explicit Cpu(const CpuEnvironment& env);
+  ~Cpu() override;
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
+
+  // The architectural state. Handlers read and write it directly; code that
+  // changes CR0/CR3/CR4/EFER/CS or replaces the whole state must call the
+  // matching Set*/StateChanged() so derived caches follow.
+  CpuState s;
+
+  // ---- Running --------------------------------------------------------------
+  // Executes up to `max_instructions` instructions (fewer if something in
+  // CpuExit happens). Credits nothing to the clock; the caller does.
+  CpuExit Run(uint64_t max_instructions);
+  // Asks Run() to return with kKicked at the next instruction boundary.
+  void Kick() { kick_.store(true, std::memory_order_relaxed); }
+  // Instructions retired since construction.
+  uint64_t instructions_retired() const { return retired_; }
+  // Power-on reset (SDM Vol. 3 9.1.1).
+  void Reset();
+  // Recomputes every cache derived from `s` (after SetState or a snapshot).
+  void StateChanged();
+  // Drops decoded instructions overlapping [gpa, gpa + size) (DMA writes).
+  void InvalidateCode(uint64_t gpa, uint64_t size);
+  // Drops every decoded instruction (guest memory replaced, e.g. a snapshot).
+  void FlushCodeCache();
+  const CpuEnvironment& env() const { return env_; }
+
+  // The CPUID model (set before running).
+  CpuFeatures features;
+  // Instructions already credited to the deterministic clock (the
+  // Interpreter updates it); RDTSC adds the rest.
+  uint64_t credited_instructions = 0;
+
+  // ---- Decoding state of the current instruction ---------------------------
+  // RIP of the next instruction; branches set it, Run commits it.
+  uint64_t next_rip = 0;
+  // The mode instructions are decoded in.
+  CodeMode mode() const { return mode_; }
+  bool is64() const { return mode_ == CodeMode::k64; }
+
+  // ---- Registers ------------------------------------------------------------
+  template <typename T>
+  T Gpr(int r) const {
+    return static_cast<T>(s.gpr[r]);
+  }
+  // Writes the low sizeof(T) bytes; a 32-bit write zero-extends (SDM Vol. 1 3.4.1.1).
+  template <typename T>
+  void SetGpr(int r, T v) {
+    if constexpr (sizeof(T) >= 4) {
+      s.gpr[r] = static_cast<uint64_t>(v);
+    } else {
+      constexpr uint64_t kMask = (uint64_t{1} << (8 * sizeof(T))) - 1;
+      s.gpr[r] = (s.gpr[r] & ~kMask) | (static_cast<uint64_t>(v) & kMask);
+    }
+  }
+  // Byte registers: without REX, 4-7 are AH CH DH BH.
+  uint8_t Gpr8(const Insn& i, int r) const {
+    if (r >= 4 && r < 8 && !i.has(insn_flags::kRex)) return static_cast<uint8_t>(s.gpr[r - 4] >> 8);
+    return static_cast<uint8_t>(s.gpr[r]);
+  }
+  void SetGpr8(const Insn& i, int r, uint8_t v) {
+    if (r >= 4 && r < 8 && !i.has(insn_flags::kRex)) {
+      s.gpr[r - 4] = (s.gpr[r - 4] & ~0xff00ull) | (uint64_t{v} << 8);
+    } else {
+      s.gpr[r] = (s.gpr[r] & ~0xffull) | v;
+    }
+  }
+  // The G operand (ModRM.reg) and the register form of E (ModRM.rm).
+  template <typename T>
+  T RegOp(const Insn& i, int r) const {
+    if constexpr (sizeof(T) == 1) return Gpr8(i, r);
+    else return Gpr<T>(r);
+  }
+  template <typename T>
+  void SetRegOp(const Insn& i, int r, T v) {
+    if constexpr (sizeof(T) == 1) SetGpr8(i, r, v);
+    else SetGpr<T>(r, v);
+  }
+
+  // Writes RFLAGS through the rules every writer shares (bit 1 set, reserved
+  // bits clear) and notices a newly set IF.
+  void SetRflags(uint64_t value);
+
+  // ---- Memory ---------------------------------------------------------------
+  // The effective address of a memory operand, truncated to the address size.
+  uint64_t Ea(const Insn& i) const {
+    uint64_t ea = i.disp;
+    if (i.base != kNoReg) ea += s.gpr[i.base];
+    if (i.index != kNoReg) ea += s.gpr[i.index] << i.scale;
+    if (i.has(insn_flags::kRipRelative)) ea += s.rip + i.length;
+    return ea & AddrMask(i.addrsize);
+  }
+  // Bits 63:47 all equal (SDM Vol. 1 3.3.7.1).
+  static constexpr bool IsCanonical(uint64_t a) {
+    return static_cast<uint64_t>(static_cast<int64_t>(a << 16) >> 16) == a;
+  }
+  static constexpr uint64_t AddrMask(unsigned size) {
+    return size == 8 ? ~0ull : size == 4 ? 0xffffffffull : 0xffffull;
+  }
+
+  // Segment-relative accesses with all segmentation and paging checks.
+  Fault ReadBytes(int seg, uint64_t offset, void* data, unsigned size);
+  Fault WriteBytes(int seg, uint64_t offset, const void* data, unsigned size);
+  // Checks that [offset, offset + size) may be written without writing it
+  // (instructions that must fault before changing state).
+  Fault ProbeWrite(int seg, uint64_t offset, unsigned size);
+  template <typename T>
+  Fault Read(int seg, uint64_t offset, T& v) {
+    return ReadBytes(seg, offset, &v, sizeof(T));
+  }
+  template <typename T>
+  Fault Write(int seg, uint64_t offset, T v) {
+    return WriteBytes(seg, offset, &v, sizeof(T));
+  }
+  // The E operand: register or memory.
+  template <typename T>
+  Fault ReadE(const Insn& i, T& v) {
+    if (i.mod == 3) {
+      v = RegOp<T>(i, i.rm);
+      return kOk;
+    }
+    return Read<T>(i.seg, Ea(i), v);
+  }
+  template <typename T>
+  Fault WriteE(const Insn& i, T v) {
+    if (i.mod == 3) {
+      SetRegOp<T>(i, i.rm, v);
+      return kOk;
+    }
+    return Write<T>(i.seg, Ea(i), v);
+  }
+
+  // Linear-address accesses (descriptor tables, TSS, IDT use supervisor=true:
+  // implicit supervisor accesses, SDM Vol. 3 4.6).
+  Fault ReadLinear(uint64_t linear, void* data, unsigned size, Access kind, bool supervisor);
+  Fault WriteLinear(uint64_t linear, const void* data, unsigned size, bool supervisor);
+  // Guest-physical access (A20 applied), RAM or MMIO.
+  void ReadPhysical(uint64_t pa, void* data, unsigned size);
+  void WritePhysical(uint64_t pa, const void* data, unsigned size);
+
+  // ---- Stack ----------------------------------------------------------------
+  // The stack address size: 8 in 64-bit mode, else SS.B ? 4 : 2.
+  unsigned StackAddrSize() const {
+    if (is64()) return 8;
+    return s.seg[kSs].db() ? 4 : 2;
+  }
+  // Pushes `size` bytes of `value`; RSP changes only if the write succeeds.
+  Fault Push(unsigned size, uint64_t value);
+  // Pops `size` bytes; RSP changes only if the read succeeds.
+  Fault Pop(unsigned size, uint64_t& value);
+  // Reads the stack `offset` bytes above RSP without popping.
+  Fault PeekStack(unsigned size, uint64_t offset, uint64_t& value);
+  // Adds `delta` to RSP within the stack address size.
+  void AdjustRsp(int64_t delta);
+
+  // ---- Branches ---------------------------------------------------------------
+  // A near branch: target truncated to the operand size, then the CS limit
+  // (legacy) or canonical (64-bit) check, #GP(0) (SDM Vol. 2 "JMP").
+  Fault BranchNear(uint64_t target, unsigned opsize);
+
+  // ---- Segmentation (segmentation.cc) -------------------------------------------
+  // MOV/POP/LDS-style load of ES, SS, DS, FS or GS with the checks of the
+  // current mode (SDM Vol. 2 "MOV", "POP"; Vol. 3 5.6-5.10).
+  Fault LoadSegment(int seg, uint16_t selector);
+  // Reads the 8-byte descriptor for `selector` from the GDT or LDT. A selector
+  // outside the table gives `error` (usually #GP(selector)).
+  Fault ReadDescriptor(uint16_t selector, uint64_t& raw, Vector error_vector);
+  // Reads a 16-byte system descriptor (64-bit LDT/TSS/gates).
+  Fault ReadDescriptor16(uint16_t selector, uint64_t& lo, uint64_t& hi, Vector error_vector);
+  // Sets the accessed bit of a descriptor in memory.
+  Fault SetDescriptorAccessed(uint16_t selector, uint64_t raw);
+  // The descriptor-cache form of a raw descriptor.
+  static Segment DescriptorToSegment(uint16_t selector, uint64_t raw);
+  // Loads a segment in real or virtual-8086 mode (base = selector << 4).
+  void LoadSegmentReal(int seg, uint16_t selector);
+  // Installs a new CS (already checked) and recomputes the code mode.
+  void SetCs(const Segment& cs);
+
+  // ---- Far transfers (far_transfer.cc) ----------------------------------------
+  Fault FarJump(uint16_t selector, uint64_t offset, unsigned opsize);
+  Fault FarCall(uint16_t selector, uint64_t offset, unsigned opsize);
+  Fault FarReturn(unsigned opsize, uint16_t pop_bytes);
+  Fault Iret(unsigned opsize);
+
+  // Hardware task switch to the TSS named by `selector` (task.cc). For kGate
+  // an error code may be pushed on the new task's stack.
+  Fault TaskSwitch(uint16_t selector, TaskSwitchReason reason, bool has_error,
+                   uint32_t error_code, uint64_t return_rip);
+
+  // ---- Control registers (system.cc) ---------------------------------------------
+  Fault SetCr0(uint64_t value);
+  Fault SetCr3(uint64_t value);
+  Fault SetCr4(uint64_t value);
+  Fault SetEfer(uint64_t value);
+  Fault ReadMsr(uint32_t index, uint64_t& value);
+  Fault WriteMsr(uint32_t index, uint64_t value);
+  // The TSC as the guest reads it.
+  uint64_t ReadTsc() const;
+
+  // ---- Events (interrupts.cc) ---------------------------------------------------
+  // Delivers an event through the IDT (or IVT). A fault while delivering is
+  // returned; RaiseException combines it into #DF / shutdown.
+  Fault DeliverEvent(uint8_t vector, EventKind kind, bool has_error, uint32_t error_code,
+                     uint64_t return_rip);
+  // Delivers an exception raised by the current instruction, applying the
+  // double-fault rules (SDM Vol. 3 Table 6-5).
+  void RaiseException(Fault f, EventKind kind, uint64_t return_rip);
+  // The linear address of the last #PF, loaded into CR2 at delivery.
+  uint64_t fault_address = 0;
+  // Set by handlers: the instruction stopped the CPU (HLT).
+  void Halt() { s.halted = true; stop_ = true; }
+  // Set by handlers: re-check pending interrupts at the next boundary.
+  void PollEvents() { poll_events_ = true; }
+  // Set by handlers that start a single-instruction interrupt shadow: STI
+  // (blocks_debug = false), MOV SS / POP SS (true).
+  void SetInterruptShadow(bool blocks_debug) {
+    shadow_pending_ = true;
+    shadow_blocks_db_ = blocks_debug;
+  }
+  // A REP string instruction stops between iterations: RF = 1 so an
+  // interrupt taken now pushes RF = 1 (SDM Vol. 3 18.3.1.1).
+  void MarkRepIncomplete() { s.rflags |= flags::kRf; }
+  // Leave the dispatch loop after this instruction (mode switches).
+  void RequestExit() { stop_ = true; }
+  // Port I/O through the bus, with the IOPL/TSS bitmap check.
+  Fault CheckIoPermission(uint16_t port, unsigned size);
+  uint64_t PortRead(uint16_t port, unsigned size);
+  void PortWrite(uint16_t port, unsigned size, uint64_t value);
+
+  // ---- Debug registers (debug.cc) -------------------------------------------------
+  // Recomputes which breakpoint kinds DR7/CR4 enable; call after writing them.
+  void UpdateDebugState();
+  // #DB for MOV DRn when DR7.GD is set.
+  Fault CheckDebugRegisterAccess();
+
+  // ---- TLB ------------------------------------------------------------------------
+  // Flushes translations (all, or only non-global ones).
+  void FlushTlb(bool include_global);
+  // INVLPG: drops the translations for the page holding `linear`.
+  void FlushTlbPage(uint64_t linear);
+
+ private:
+  // One direct-mapped TLB entry for a 4 KiB linear page.
+  struct TlbEntry {
+    uint64_t tag = ~0ull;  // Linear page number, ~0 when empty.
+    uint64_t pa_page = 0;  // Physical page base.
+    uint8_t* host = nullptr;  // Host memory for the page, or null (MMIO).
+    uint8_t allow = 0;     // kAllow* bits pre-approved for the fast path.
+    bool global = false;
+    bool large = false;    // Part of a 2M/4M/1G page (INVLPG must find it).
+    Translation t;         // Rights, for the slow-path recheck.
+  };
+  static constexpr unsigned kTlbSize = 1024;
+  static constexpr uint8_t kAllowReadS = 1, kAllowWriteS = 2, kAllowExecS = 4;
+  static constexpr uint8_t kAllowReadU = 8, kAllowWriteU = 16, kAllowExecU = 32;
+
+  // A physical code page's decoded instructions (one per code mode).
+  struct CodePage {
+    uint16_t slot[4096];  // 0 = not decoded, else index + 1 into insns.
+    uint64_t covered[64];  // Bytes that belong to a decoded instruction.
+    std::vector<Insn> insns;
+    bool stale = false;
+    // Whether any byte of [offset, offset + size) is decoded code.
+    bool Covers(unsigned offset, unsigned size) const {
+      for (unsigned b = offset; b < offset + size && b < 4096; ++b) {
+        if ((covered[b / 64] >> (b % 64)) & 1) return true;
+      }
+      return false;
+    }
+    void Cover(unsigned offset, unsigned size) {
+      for (unsigned b = offset; b < offset + size && b < 4096; ++b) covered[b / 64] |= 1ull << (b % 64);
+    }
+  };
+
+  // PageTableMemory.
+  uint64_t ReadPhys(uint64_t pa, int bytes) override;
+  void WritePhys(uint64_t pa, uint64_t value, int bytes) override;
+
+  // Segment checks: offset -> linear address.
+  Fault SegmentLinear(int seg, uint64_t offset, unsigned size, Access kind, uint64_t& linear);
+  // Translates one linear address (TLB, then walk). Returns the entry.
+  Fault Translate(uint64_t linear, Access kind, bool user, bool implicit, TlbEntry*& entry);
+  PagingControl Paging() const {
+    bool pae_legacy = (s.cr4 & cr4::kPae) && !(s.efer & efer::kLma);
+    return {s.cr0, s.cr3, s.cr4, s.efer, pae_legacy ? s.pdpte.data() : nullptr};
+  }
+  // Reloads the PAE PDPTE registers when PAE paging is (being) enabled;
+  // #GP(0) for reserved bits.
+  Fault ReloadPdptes(uint64_t cr0, uint64_t cr3, uint64_t cr4);
+  // Breakpoints matching an instruction fetch at `linear` (DR6.Bn bits).
+  uint32_t MatchCodeBreakpoints(uint64_t linear) const;
+  // Records data / I/O breakpoint hits for the trap after the instruction.
+  void NoteDataAccess(uint64_t linear, unsigned size, bool write);
+  void NoteIoAccess(uint16_t port, unsigned size);
+  // #AC(0) for a misaligned explicit access at CPL 3 with CR0.AM and EFLAGS.AC.
+  Fault CheckAlignment(uint64_t linear, unsigned size) const {
+    if ((s.rflags & flags::kAc) && size > 1 && (s.cr0 & cr0::kAm) && s.cpl() == 3 &&
+        (linear & ((size >= 8 ? 8 : size) - 1))) {
+      return Raise(kAc, 0);
+    }
+    return kOk;
+  }
+  void UpdateMode();
+  bool IsCodePage(uint64_t pa_page) const {
+    uint64_t n = pa_page >> 12;
+    return n < code_flags_.size() && code_flags_[n];
+  }
+  void MarkCodePage(uint64_t pa_page);
+  void NoteCodeWrite(uint64_t pa, unsigned size);
+  // Fetches and decodes (or finds cached) the instruction at CS:RIP.
+  Fault FetchDecoded(const Insn*& insn);
+  // Checks and delivers pending NMI / INTR at an instruction boundary.
+  // Returns true when something was delivered.
+  bool DeliverPendingEvents();
+  // Handles the end of an instruction: RF, TF single-step trap, shadows.
+  void Retire(bool tf_before, bool new_shadow);
+
+  CpuEnvironment env_;
+  const OpcodeTable& table_;
+  CodeMode mode_ = CodeMode::k16;
+  TlbEntry tlb_[kTlbSize];
+  bool tlb_has_large_ = false;
+  uint64_t a20_mask_ = ~0ull;
+
+  // Fetch cache: the linear page being executed and its code page.
+  uint64_t fetch_tag_ = ~0ull;  // Linear page | user bit | mode bits.
+  CodePage* fetch_page_ = nullptr;
+  const uint8_t* fetch_host_ = nullptr;
+  uint64_t fetch_pa_page_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<CodePage>> code_pages_;
+  std::vector<uint8_t> code_flags_;  // Per physical page: has decoded code.
+  Insn scratch_insn_;                 // Instructions not cached (page-crossing, MMIO).
+  // Dispatch fast path: RIPs in [fetch_rip_base_, +4096) are in fetch_page_.
+  static constexpr uint64_t kNoFetch = 1ull << 63;  // Never a canonical RIP.
+  uint64_t fetch_rip_base_ = kNoFetch;
+  uint64_t fetch_page_rip_base_ = kNoFetch;  // The base of the fetch page, if cacheable.
+  uint64_t fetch_rip_limit_ = 0;  // CS limit (legacy) or ~0.
+  uint64_t rip_mask_ = 0xffffffffull;  // RIP width of the current mode.
+  // Drops the fetch cache (TLB flushes, mode changes).
+  void InvalidateFetch() {
+    fetch_tag_ = ~0ull;
+    fetch_rip_base_ = kNoFetch;
+    fetch_page_rip_base_ = kNoFetch;
+  }
+
+  uint64_t retired_ = 0;
+  bool stop_ = false;
+  bool reset_requested_ = false;
+  bool shutdown_ = false;
+  bool event_delivered_ = false;
+  bool code_bp_active_ = false;  // Some DR7 instruction breakpoint is enabled.
+  bool data_bp_active_ = false;  // Some DR7 data breakpoint is enabled.
+  bool io_bp_active_ = false;    // Some DR7 I/O breakpoint is enabled (CR4.DE).
+  uint32_t pending_db_ = 0;      // Data/I/O breakpoint hits of this instruction.
+  bool keep_rf_ = false;         // A REP instruction stopped between iterations.  // The current instruction delivered an event (no TF trap).
+  bool poll_events_ = true;
+  bool shadow_pending_ = false;
+  bool shadow_blocks_db_ = false;
+  std::atomic<bool> kick_{false};
+};
+
+// Pushes onto a stack that may not be the current one (an interrupt or call
+// gate switching to an inner stack) without touching RSP until the caller
+// commits `rsp`.
+struct StackFrameWriter {
+  Cpu& cpu;
+  const Segment& ss;
+  uint64_t rsp;
+  unsigned addr_size;  // 2, 4 or 8.
+  bool supervisor;     // The new level is 0-2 (implicit supervisor writes).
+  uint16_t ss_error;   // #SS error code for limit violations.
+
+  // Pushes `size` bytes; #SS on a limit or canonical violation.
+  Fault Push(unsigned size, uint64_t value);
+};
+
+}  // namespace x86vm
+
+#endif  // X86VM_CPU_CPU_H_

@@ -1,0 +1,64 @@
+// A decoded instruction: everything the handler needs, computed once by the
+// decoder and kept in the decoded-instruction cache.
+#ifndef X86VM_CPU_INSN_H_
+#define X86VM_CPU_INSN_H_
+
+#include <cstdint>
+
+#include "cpu/fault.h"
+
+namespace x86vm {
+
+class Cpu;
+struct Insn;
+struct OpcodeRow;
+
+// Executes one decoded instruction. On success the handler has updated the
+// architectural state (including RIP through Cpu::next_rip); on a fault it has
+// changed nothing visible except as the SDM allows (string progress).
+using Handler = Fault (*)(Cpu&, const Insn&);
+
+// "No register" in Insn::base / Insn::index.
+inline constexpr uint8_t kNoReg = 0xff;
+
+// Prefix and encoding facts a handler may need.
+namespace insn_flags {
+inline constexpr uint8_t kLock = 1u << 0;
+inline constexpr uint8_t kRex = 1u << 1;         // Any REX prefix (byte regs SPL..DIL).
+inline constexpr uint8_t kRipRelative = 1u << 2; // disp is relative to the next RIP.
+inline constexpr uint8_t kSegOverride = 1u << 3;
+inline constexpr uint8_t kRexW = 1u << 4;
+inline constexpr uint8_t kOpsizePrefix = 1u << 5;  // 66 present.
+}  // namespace insn_flags
+
+// The REP prefix in effect (F3 = REP/REPE, F2 = REPNE), or none.
+enum class Rep : uint8_t { kNone = 0, kRepe = 1, kRepne = 2 };
+
+struct Insn {
+  Handler handler = nullptr;
+  const OpcodeRow* row = nullptr;  // Where this came from (mnemonic, operands).
+  uint64_t imm = 0;   // First immediate, sign-extended from its encoded width.
+  uint64_t disp = 0;  // Displacement (sign-extended) or moffs (zero-extended).
+  uint16_t imm2 = 0;  // Second immediate: ENTER's Ib, a far pointer's selector.
+  uint8_t length = 0;    // Bytes, 1..15.
+  uint8_t opsize = 4;    // Operand size in bytes: 2, 4 or 8.
+  uint8_t addrsize = 4;  // Address size in bytes: 2, 4 or 8.
+  uint8_t mod = 3;       // ModRM.mod; 3 means the E operand is a register.
+  uint8_t reg = 0;       // ModRM.reg + REX.R, or the opcode's register (Z forms) + REX.B.
+  uint8_t rm = 0;        // ModRM.rm + REX.B (register form).
+  uint8_t base = kNoReg;   // Memory form: base register.
+  uint8_t index = kNoReg;  // Memory form: index register.
+  uint8_t scale = 0;       // Memory form: index shift, 0..3.
+  uint8_t seg = 3;         // Effective segment for the memory operand (SegReg).
+  uint8_t flags = 0;       // insn_flags.
+  Rep rep = Rep::kNone;
+  uint8_t opcode = 0;    // The opcode byte within its map.
+  uint8_t modrm = 0;     // The raw ModRM byte (x87 escapes use it).
+
+  bool is_mem() const { return mod != 3; }
+  bool has(uint8_t f) const { return (flags & f) != 0; }
+};
+
+}  // namespace x86vm
+
+#endif  // X86VM_CPU_INSN_H_
