@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Assembles every guest test program and runs it on QEMU (TCG), printing one
 # table row per program.
-# Usage: run_on_qemu.sh [-v] [--strict] [--bochs] [program ...]
+# Usage: run_on_qemu.sh [-v] [-k] [--strict] [--bochs] [program ...]
 #   -v        also print each program's debug console output
 #   --strict  keep the checks QEMU TCG is known to get wrong (by default they
 #             are assembled out with -dQEMU_TCG_QUIRKS; see README.md)
 #   -k        keep going after a failed check (assembles with
 #             -dCONTINUE_ON_FAIL; the exit value is still the first failure)
 #   QEMU_CPU=max  pass -cpu max (exercises the CPUID-gated checks: 1 GiB
-#             pages, FSGSBASE, SMEP/SMAP, ...); default is QEMU's default CPU
+#             pages, FSGSBASE, SMEP/SMAP, ...); default is QEMU's default CPU,
+#             except for sse, which always gets -cpu max (needs SSE4.2)
 #   --bochs   run on Bochs instead (a second oracle, accurate for
 #             segmentation and task switches; implies --strict). Needs the
 #             Debian packages bochs, bochs-sdl and vgabios.
@@ -83,6 +84,8 @@ for p in "${progs[@]}"; do
   fi
   if [[ $emu == qemu ]]; then
     cpu=()
+    # sse needs SSSE3/SSE4.x/POPCNT, which QEMU's default CPU lacks.
+    [[ $p == sse ]] && cpu=(-cpu max)
     [[ -n "${QEMU_CPU:-}" ]] && cpu=(-cpu "$QEMU_CPU")
     timeout "$timeout_s" "$qemu" -machine pc -accel tcg "${cpu[@]}" -m 128 -bios "$out/$p.bin" \
       -display none -serial none -debugcon "file:$out/$p.log" \

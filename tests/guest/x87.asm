@@ -24,16 +24,60 @@ main32:
   mov cr4, eax
   call run_cases
   mov esi, X87_BYTES
-%ifdef QEMU_TCG_QUIRKS
-  ; QEMU computes the transcendentals in double precision.
-  PRINT "  SKIP (QEMU TCG quirk): transcendental bit patterns", 10
   mov ecx, X87_EXACT_LEN
-%else
-  mov ecx, X87_LEN
-%endif
   mov edx, CASES_TOTAL
   call check_cases
+%ifdef QEMU_TCG_QUIRKS
+  ; QEMU computes the transcendentals in double precision.
+  PRINT "  SKIP (QEMU TCG quirk): transcendental results", 10
+%else
+  call check_approx
+%endif
   jmp pass32
+
+; The transcendental results: each 80-bit value must have the real CPU's
+; sign and exponent and a significand within X87_APPROX_ULPS of it.
+X87_APPROX_ULPS equ 1024
+check_approx:
+  mov edi, X87_EXACT_LEN
+.loop:
+  cmp edi, X87_LEN
+  jae .done
+  movzx eax, word [OUTB + edi + 8]
+  movzx ebx, word [X87_BYTES + edi + 8]
+  CHECK eax, ebx, 'transcendental: sign/exponent'
+  mov eax, [OUTB + edi]
+  mov edx, [OUTB + edi + 4]
+  sub eax, [X87_BYTES + edi]
+  sbb edx, [X87_BYTES + edi + 4]
+  jns .pos
+  neg eax
+  adc edx, 0
+  neg edx
+.pos:
+  test edx, edx
+  jnz .bad
+  cmp eax, X87_APPROX_ULPS
+  ja .bad
+  add edi, 10
+  jmp .loop
+.bad:
+  mov eax, [OUTB + edi]
+  mov ebx, [X87_BYTES + edi]
+  push edi
+  PRINT "  transcendental value off by more than X87_APPROX_ULPS at +0x", 0
+  pop eax
+  push eax
+  sub eax, X87_EXACT_LEN
+  call puthex32
+  PRINT 10
+  pop edi
+  mov eax, [OUTB + edi]
+  CHECK eax, ebx, 'transcendental: significand (low dword)'
+  add edi, 10
+  jmp .loop
+.done:
+  ret
 
 run_cases:
 %include "lib/x87_cases.inc"
