@@ -107,6 +107,7 @@ Result<LinuxEntry> LoadLinux(GuestMemory& memory, const LinuxBootParams& p) {
   LinuxEntry entry{};
   if (!p.initrd.empty()) {
     uint64_t max_addr = std::min<uint64_t>(Get32(k, kInitrdAddrMax), low_ram - 1);
+    if (p.initrd_end_max_gpa != 0) max_addr = std::min(max_addr, p.initrd_end_max_gpa - 1);
     uint64_t size = p.initrd.size();
     if (size > max_addr + 1) {
       return Fail("--initrd: {} MiB does not fit below {:#x}", size >> 20, max_addr + 1);

@@ -23,6 +23,8 @@ struct LinuxBootParams {
   std::string cmdline;
   std::vector<E820Entry> e820;
   uint64_t acpi_rsdp_gpa = 0;       // 0: the kernel searches the BIOS area.
+  uint64_t initrd_end_max_gpa = 0;  // Nonzero: the initrd must end below this
+                                    // (keeps it off the ACPI tables).
 };
 
 // The 32-bit protected-mode entry state the boot protocol requires

@@ -65,6 +65,21 @@ TEST(LinuxBoot, LoadsKernelInitrdCmdlineAndE820) {
   EXPECT_EQ(Read32(*mem, kLinuxGdtGpa + 0x10 + 4), 0x00cf9a00u);
 }
 
+TEST(LinuxBoot, InitrdStaysBelowTheGivenLimit) {
+  auto mem = GuestMemory::Create(64ull << 20).value();
+  auto kernel = FakeBzImage(4096);
+  std::vector<uint8_t> initrd(5000, 0x33);
+  LinuxBootParams p;
+  p.kernel_name = "vmlinuz";
+  p.kernel = kernel;
+  p.initrd = initrd;
+  p.initrd_end_max_gpa = 32u << 20;
+  auto entry = LoadLinux(*mem, p);
+  ASSERT_TRUE(entry.has_value()) << entry.error().message;
+  EXPECT_LE(entry->initrd_gpa + 5000u, 32u << 20);
+  EXPECT_GT(entry->initrd_gpa, 30u << 20);
+}
+
 TEST(LinuxBoot, ClearErrors) {
   auto mem = GuestMemory::Create(8ull << 20).value();
   LinuxBootParams p;

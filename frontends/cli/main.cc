@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cpu/interpreter.h"
+#include "firmware/acpi/acpi_tables.h"
 #include "firmware/bios_image.h"
 #include "firmware/boot_state.h"
 #include "firmware/e820.h"
@@ -20,6 +21,7 @@
 #include "frontends/cli/options.h"
 #include "machine/cpu_platform.h"
 #include "machine/pc.h"
+#include "machine/pc_acpi.h"
 #include "machine/run_loop.h"
 
 namespace x86vm {
@@ -176,12 +178,22 @@ int Main(int argc, char** argv) {
       }
       return {};
     }
+    // ACPI tables generated from the board's wiring, in the top of low RAM
+    // (reserved in e820) with the RSDP in the BIOS area.
+    AcpiLayout layout = DefaultAcpiLayout(m.memory().ram_below_4g_bytes());
+    auto acpi = InstallAcpiTables(DescribePcForAcpi(), layout,
+                                  [&m](uint64_t gpa, std::span<const uint8_t> bytes) {
+                                    return m.memory().WritePhysical(gpa, bytes);
+                                  });
+    if (!acpi) return std::unexpected(acpi.error());
     LinuxBootParams p;
     p.kernel_name = o.kernel;
     p.kernel = kernel;
     p.initrd = initrd;
     p.cmdline = o.append;
-    p.e820 = BuildE820(m.memory());
+    p.e820 = BuildE820(m.memory(), acpi->e820);
+    p.acpi_rsdp_gpa = acpi->rsdp_gpa;
+    p.initrd_end_max_gpa = layout.tables_gpa;
     auto entry = LoadLinux(m.memory(), p);
     if (!entry) return std::unexpected(entry.error());
     return vcpu.SetState(LinuxEntryState(*entry));
