@@ -3,8 +3,6 @@
 #include <time.h>
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,16 +10,11 @@
 #include <fmt/format.h>
 
 #include "cpu/interpreter.h"
-#include "firmware/acpi/acpi_tables.h"
-#include "firmware/bios_image.h"
-#include "firmware/boot_state.h"
-#include "firmware/e820.h"
-#include "firmware/linux_boot.h"
 #include "frontends/chardev.h"
 #include "frontends/cli/options.h"
+#include "machine/boot_payload.h"
 #include "machine/cpu_platform.h"
 #include "machine/pc.h"
-#include "machine/pc_acpi.h"
 #include "machine/run_loop.h"
 
 namespace x86vm {
@@ -29,24 +22,6 @@ namespace {
 
 constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 1;
-
-// Largest kernel or initrd file read into memory (guest RAM bounds it anyway).
-constexpr uint64_t kMaxImageBytes = 4ull << 30;
-
-Result<std::vector<uint8_t>> ReadFile(std::string_view option, const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Fail("{}: cannot open '{}'", option, path);
-  std::streamoff size = in.tellg();
-  if (size < 0 || static_cast<uint64_t>(size) > kMaxImageBytes) {
-    return Fail("{}: '{}' is not a readable file of at most 4 GiB", option, path);
-  }
-  std::vector<uint8_t> data(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(data.data()), size)) {
-    return Fail("{}: error reading '{}'", option, path);
-  }
-  return data;
-}
 
 // Adapts a character backend to the debug console's sink.
 class DebugConBackend : public DebugConSink {
@@ -135,73 +110,31 @@ int Main(int argc, char** argv) {
   machine.memory().set_write_observer(
       [&cpu](uint64_t gpa, uint64_t size) { cpu.InvalidateCode(gpa, size); });
 
-  // The boot payload; reloaded after every reset.
-  std::vector<uint8_t> kernel, initrd, bios;
+  // The boot payload; loaded again after every reset.
+  Result<BootPayload> payload = BootPayload::Empty();
   if (!o.kernel.empty()) {
-    auto k = ReadFile("--kernel", o.kernel);
-    if (!k) {
-      fmt::print(stderr, "x86vm: {}\n", k.error().message);
-      return kExitUsage;
+    std::vector<std::string> initrds;
+    for (size_t start = 0; !o.initrd.empty() && start <= o.initrd.size();) {
+      size_t comma = o.initrd.find(',', start);
+      initrds.push_back(o.initrd.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
     }
-    kernel = std::move(*k);
-    if (!o.initrd.empty()) {
-      if (o.initrd.find(',') != std::string::npos) {
-        fmt::print(stderr, "x86vm: --initrd: several modules need a multiboot kernel\n");
-        return kExitUsage;
-      }
-      auto i = ReadFile("--initrd", o.initrd);
-      if (!i) {
-        fmt::print(stderr, "x86vm: {}\n", i.error().message);
-        return kExitUsage;
-      }
-      initrd = std::move(*i);
-    }
+    payload = BootPayload::ForKernel(o.kernel, initrds, o.append);
   } else if (o.bios != "none") {
-    auto b = ReadFile("--bios", o.bios);
-    if (!b) {
-      fmt::print(stderr, "x86vm: {}\n", b.error().message);
-      return kExitUsage;
-    }
-    bios = std::move(*b);
-    if (auto r = LoadBiosImage(machine.memory(), bios, o.bios); !r) {
-      fmt::print(stderr, "x86vm: {}\n", r.error().message);
-      return kExitUsage;
-    }
+    payload = BootPayload::ForFirmware(o.bios);
   }
-  auto load_payload = [&](PcMachine& m, Vcpu& vcpu) -> Result<> {
-    if (kernel.empty()) {
-      if (!bios.empty()) {
-        // The BIOS area is RAM the guest may have changed: restore it.
-        uint64_t low_bytes = std::min<uint64_t>(bios.size(), 128 << 10);
-        std::memcpy(m.memory().HostRange(0x100000 - low_bytes, low_bytes),
-                    bios.data() + bios.size() - low_bytes, low_bytes);
-      }
-      return {};
-    }
-    // ACPI tables generated from the board's wiring, in the top of low RAM
-    // (reserved in e820) with the RSDP in the BIOS area.
-    AcpiLayout layout = DefaultAcpiLayout(m.memory().ram_below_4g_bytes());
-    auto acpi = InstallAcpiTables(DescribePcForAcpi(), layout,
-                                  [&m](uint64_t gpa, std::span<const uint8_t> bytes) {
-                                    return m.memory().WritePhysical(gpa, bytes);
-                                  });
-    if (!acpi) return std::unexpected(acpi.error());
-    LinuxBootParams p;
-    p.kernel_name = o.kernel;
-    p.kernel = kernel;
-    p.initrd = initrd;
-    p.cmdline = o.append;
-    p.e820 = BuildE820(m.memory(), acpi->e820);
-    p.acpi_rsdp_gpa = acpi->rsdp_gpa;
-    p.initrd_end_max_gpa = layout.tables_gpa;
-    auto entry = LoadLinux(m.memory(), p);
-    if (!entry) return std::unexpected(entry.error());
-    return vcpu.SetState(LinuxEntryState(*entry));
-  };
-  if (auto r = load_payload(machine, cpu); !r) {
-    fmt::print(stderr, "x86vm: {}\n", r.error().message);
+  if (payload) {
+    if (auto r = payload->MapRom(machine); !r) payload = std::unexpected(r.error());
+  }
+  if (payload) {
+    if (auto r = payload->Load(machine, cpu); !r) payload = std::unexpected(r.error());
+  }
+  if (!payload) {
+    fmt::print(stderr, "x86vm: {}\n", payload.error().message);
     return kExitUsage;
   }
+  auto load_payload = [&payload](PcMachine& m, Vcpu& vcpu) { return payload->Load(m, vcpu); };
 
   RunLoopOptions run;
   run.no_reboot = o.no_reboot;

@@ -1,0 +1,131 @@
+#include "machine/boot_payload.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include "firmware/acpi/acpi_tables.h"
+#include "firmware/bios_image.h"
+#include "firmware/boot_state.h"
+#include "firmware/e820.h"
+#include "firmware/linux_boot.h"
+#include "firmware/multiboot.h"
+#include "firmware/pvh_boot.h"
+#include "machine/pc_acpi.h"
+
+namespace x86vm {
+namespace {
+
+// Largest kernel, module or firmware file read (guest RAM bounds it anyway).
+constexpr uint64_t kMaxFileBytes = 4ull << 30;
+// How much of a firmware image is also visible below 1 MiB.
+constexpr uint64_t kLowBiosBytes = 128 << 10;
+
+Result<std::vector<uint8_t>> ReadFile(std::string_view option, const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return Fail("{}: cannot open '{}'", option, path);
+  std::streamoff size = in.tellg();
+  if (size < 0 || static_cast<uint64_t>(size) > kMaxFileBytes) {
+    return Fail("{}: '{}' is not a readable file of at most 4 GiB", option, path);
+  }
+  std::vector<uint8_t> data(static_cast<size_t>(size));
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(data.data()), size)) {
+    return Fail("{}: error reading '{}'", option, path);
+  }
+  return data;
+}
+
+}  // namespace
+
+Result<BootPayload> BootPayload::ForKernel(const std::string& kernel_path,
+                                           const std::vector<std::string>& initrd_paths,
+                                           std::string cmdline) {
+  BootPayload p;
+  auto kernel = ReadFile("--kernel", kernel_path);
+  if (!kernel) return std::unexpected(kernel.error());
+  p.kernel_ = {kernel_path, std::move(*kernel)};
+  auto kind = DetectKernelKind(kernel_path, p.kernel_.bytes);
+  if (!kind) return std::unexpected(kind.error());
+  p.kernel_kind_ = *kind;
+  if (*kind != KernelKind::kMultiboot && initrd_paths.size() > 1) {
+    return Fail("--initrd: {} files given, but only a multiboot kernel takes several modules",
+                initrd_paths.size());
+  }
+  for (const std::string& path : initrd_paths) {
+    auto data = ReadFile("--initrd", path);
+    if (!data) return std::unexpected(data.error());
+    p.modules_.push_back({path, std::move(*data)});
+  }
+  p.cmdline_ = std::move(cmdline);
+  return p;
+}
+
+Result<BootPayload> BootPayload::ForFirmware(const std::string& path) {
+  BootPayload p;
+  auto data = ReadFile("--bios", path);
+  if (!data) return std::unexpected(data.error());
+  p.firmware_ = {path, std::move(*data)};
+  return p;
+}
+
+Result<> BootPayload::MapRom(PcMachine& machine) const {
+  if (firmware_.bytes.empty()) return {};
+  return LoadBiosImage(machine.memory(), firmware_.bytes, firmware_.path);
+}
+
+Result<> BootPayload::Load(PcMachine& machine, Vcpu& vcpu) const {
+  GuestMemory& memory = machine.memory();
+  if (!firmware_.bytes.empty()) {
+    // The BIOS area below 1 MiB is RAM the guest may have changed since the
+    // last reset: copy the image's top in again.
+    uint64_t low = std::min<uint64_t>(firmware_.bytes.size(), kLowBiosBytes);
+    std::memcpy(memory.HostRange(0x100000 - low, low),
+                firmware_.bytes.data() + firmware_.bytes.size() - low, low);
+    return {};
+  }
+  if (!kernel_kind_) return {};
+
+  // ACPI tables generated from the board's wiring, at the top of low RAM
+  // (reserved in e820), with the RSDP in the BIOS area.
+  AcpiLayout layout = DefaultAcpiLayout(memory.ram_below_4g_bytes());
+  auto acpi = InstallAcpiTables(DescribePcForAcpi(), layout,
+                                [&memory](uint64_t gpa, std::span<const uint8_t> bytes) {
+                                  return memory.WritePhysical(gpa, bytes);
+                                });
+  if (!acpi) return std::unexpected(acpi.error());
+  std::vector<E820Entry> e820 = BuildE820(memory, acpi->e820);
+  std::vector<BootModule> modules;
+  for (const File& f : modules_) modules.push_back({f.path, f.bytes});
+
+  switch (*kernel_kind_) {
+    case KernelKind::kLinuxBzImage: {
+      LinuxBootParams p;
+      p.kernel_name = kernel_.path;
+      p.kernel = kernel_.bytes;
+      if (!modules_.empty()) p.initrd = modules_[0].bytes;
+      p.cmdline = cmdline_;
+      p.e820 = e820;
+      p.acpi_rsdp_gpa = acpi->rsdp_gpa;
+      p.initrd_end_max_gpa = layout.tables_gpa;
+      auto entry = LoadLinux(memory, p);
+      if (!entry) return std::unexpected(entry.error());
+      return vcpu.SetState(LinuxEntryState(*entry));
+    }
+    case KernelKind::kMultiboot: {
+      MultibootParams p{kernel_.path, kernel_.bytes, modules, cmdline_, e820};
+      auto entry = LoadMultiboot(memory, p);
+      if (!entry) return std::unexpected(entry.error());
+      return vcpu.SetState(Flat32EntryState(*entry));
+    }
+    case KernelKind::kPvhElf: {
+      PvhBootParams p{kernel_.path, kernel_.bytes, modules, cmdline_, e820, acpi->rsdp_gpa};
+      auto entry = LoadPvh(memory, p);
+      if (!entry) return std::unexpected(entry.error());
+      return vcpu.SetState(Flat32EntryState(*entry));
+    }
+  }
+  return {};
+}
+
+}  // namespace x86vm
