@@ -184,6 +184,13 @@ class Cpu final : private PageTableMemory {
     return Write<T>(i.seg, Ea(i), v);
   }
 
+  // The host memory behind [offset, offset + size) of `seg` when one
+  // already-approved TLB entry covers it for this access at the current CPL,
+  // the segment checks pass, and no breakpoint or alignment check could
+  // fire; nullptr otherwise (the caller then takes the precise path, which
+  // raises any fault). Never faults. For bulk string operations.
+  uint8_t* FastHostPointer(int seg, uint64_t offset, unsigned size, Access kind);
+
   // Linear-address accesses (descriptor tables, TSS, IDT use supervisor=true:
   // implicit supervisor accesses, SDM Vol. 3 4.6).
   Fault ReadLinear(uint64_t linear, void* data, unsigned size, Access kind, bool supervisor);

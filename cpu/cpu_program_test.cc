@@ -136,6 +136,30 @@ TEST(CpuProgramTest, PagingAndVirtual8086) {
   EXPECT_EQ(Read16(m, 0x5420), 0x10);
 }
 
+TEST(CpuProgramTest, BulkStringOperations) {
+  TestMachine m;
+  ASSERT_TRUE(m.LoadFile(0x1000, "cpu/testdata/rm_strings.bin"));
+  m.StartReal(0x1000);
+  EXPECT_EQ(m.RunToHalt(), StopReason::kHalt);
+  for (uint64_t a = 0x2000; a <= 0x2064; ++a) ASSERT_EQ(m.Read64(a) & 0xff, 'A') << a;
+  EXPECT_EQ(m.Read64(0x2065) & 0xff, 0u);
+  for (uint64_t a = 0x2ff0; a < 0x3020; a += 4) ASSERT_EQ(Read32(m, a), 0x11223344u) << a;
+  EXPECT_EQ(Read16(m, 0x600), 0x3020);
+  EXPECT_EQ(Read16(m, 0x602), 0);
+  EXPECT_EQ(Read32(m, 0x4000), 0x11223344u);
+  EXPECT_EQ(Read16(m, 0x604), 0x2fff);
+  for (uint64_t a = 0x5000; a < 0x5012; a += 2) ASSERT_EQ(Read16(m, a), 0x0201) << a;
+  // Reference: the same copy done one dword at a time.
+  uint8_t ref[16];
+  for (int k = 0; k < 16; ++k) ref[k] = static_cast<uint8_t>(0x10 + k);
+  for (int e = 0; e < 3; ++e) {
+    uint8_t t[4];
+    std::memcpy(t, ref + 4 * e, 4);
+    std::memcpy(ref + 1 + 4 * e, t, 4);
+  }
+  for (int k = 0; k < 16; ++k) EXPECT_EQ(m.Read64(0x5100 + k) & 0xff, ref[k]) << k;
+}
+
 TEST(CpuProgramTest, TripleFaultShutsDown) {
   TestMachine m;
   // lidt [0x500] with limit 0 at 0x500, then INT3: #GP, #DF, shutdown.
@@ -159,6 +183,10 @@ TEST(CpuProgramTest, ProtectedModeFaultsRingsGatesAndTasks) {
   EXPECT_EQ(Read32(m, 0x501c), 0u);       // write to read-only data
   EXPECT_EQ(Read32(m, 0x5024), 13u);
   EXPECT_EQ(Read32(m, 0x5028), 0u);       // past the limit
+  EXPECT_EQ(Read32(m, 0x5030), 17u);      // #AC(0) at CPL 3 with AM and AC
+  EXPECT_EQ(Read32(m, 0x5034), 0u);
+  EXPECT_EQ(Read32(m, 0x5038), 0x1bu);
+  EXPECT_EQ(Read32(m, 0x503c), 0u);       // and nothing unexpected after it
   EXPECT_EQ(Read16(m, 0x5400), 0x1b);     // ring 3 CS
   EXPECT_EQ(Read32(m, 0x5404), 0x30u);    // INT 0x30 handler ran
   EXPECT_EQ(Read16(m, 0x5424), 0x10);     // on the TSS ring-0 stack

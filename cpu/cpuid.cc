@@ -39,7 +39,8 @@ CpuidResult Cpuid(const CpuFeatures& f, const CpuState& state, uint32_t leaf, ui
       if (f.fpu_sse) ecx |= Bit(0) | Bit(9) | Bit(19) | Bit(20);  // SSE3 SSSE3 SSE4.1 SSE4.2
       if (f.x2apic) ecx |= Bit(21);
       if (f.tsc_deadline) ecx |= Bit(24);
-      uint32_t edx = Bit(3)     // PSE
+      uint32_t edx = Bit(0)     // FPU (exec_x87.cc)
+                     | Bit(3)   // PSE
                      | Bit(4)   // TSC
                      | Bit(5)   // MSR
                      | Bit(6)   // PAE
@@ -55,7 +56,7 @@ CpuidResult Cpuid(const CpuFeatures& f, const CpuState& state, uint32_t leaf, ui
       // APIC reflects IA32_APIC_BASE.EN; the platform owns that MSR, so the
       // feature flag follows the board.
       if (f.apic) edx |= Bit(9);
-      if (f.fpu_sse) edx |= Bit(0) | Bit(23) | Bit(24) | Bit(25) | Bit(26);  // FPU MMX FXSR SSE SSE2
+      if (f.fpu_sse) edx |= Bit(23) | Bit(24) | Bit(25) | Bit(26);  // MMX FXSR SSE SSE2
       return {kProcessorSignature, ebx, ecx, edx};
     }
     case 7:

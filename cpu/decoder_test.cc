@@ -41,6 +41,10 @@ TEST(OpcodeTableTest, ParsesSdmNotation) {
   EXPECT_EQ(info.reg, 5);
   EXPECT_TRUE(info.needs_modrm);
   EXPECT_EQ(info.imm, RowInfo::Imm::kB);
+  const OpcodeRow fadd{"D8 /0 mod=11", "FADD", "", 0, {}};
+  ASSERT_TRUE(ParseOpcodeRow(fadd, info));
+  EXPECT_TRUE(info.reg_only);
+  EXPECT_EQ(info.reg, 0);
   const OpcodeRow bad{"0F GG", "X", "", 0, {}};
   EXPECT_FALSE(ParseOpcodeRow(bad, info));
   const OpcodeRow enter{"C8", "ENTER", "Iw,Ib", 0, {}};

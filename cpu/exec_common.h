@@ -53,6 +53,19 @@ constexpr bool Condition(int cc, uint64_t fl) {
   return (cc & 1) ? !r : r;
 }
 
+// The device-not-available rules shared by every x87 instruction (SDM Vol. 3
+// Table 2-2): #NM when CR0.EM or CR0.TS is set.
+inline Fault CheckX87(const Cpu& c) {
+  return (c.s.cr0 & (cr0::kEm | cr0::kTs)) ? Raise(kNm) : kOk;
+}
+
+// The rules shared by every SSE instruction (SDM Vol. 3 13.1, Table 2-2):
+// #UD when CR0.EM is set or CR4.OSFXSR is clear, then #NM when CR0.TS is set.
+inline Fault CheckSse(const Cpu& c) {
+  if ((c.s.cr0 & cr0::kEm) || !(c.s.cr4 & cr4::kOsfxsr)) return Raise(kUd);
+  return (c.s.cr0 & cr0::kTs) ? Raise(kNm) : kOk;
+}
+
 // The /digit of a group opcode (ModRM.reg without REX.R).
 inline int Digit(const Insn& i) { return (i.modrm >> 3) & 7; }
 

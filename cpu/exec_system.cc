@@ -2,7 +2,7 @@
 // RDTSC, RDTSCP, RDMSR, WRMSR, MOV CRn/DRn, CLTS, LGDT, LIDT, SGDT, SIDT,
 // LLDT, SLDT, LTR, STR, LMSW, SMSW, LAR, LSL, VERR, VERW, ARPL, INVLPG,
 // INVPCID, SWAPGS, SYSCALL, SYSRET, SYSENTER, SYSEXIT, RD/WR FS/GS BASE,
-// CLAC, STAC, WBINVD, INVD, UD2, WAIT, the x87 escape).
+// CLAC, STAC, WBINVD, INVD, UD2). WAIT and the x87 escapes are in exec_x87.cc.
 #include "cpu/exec_common.h"
 
 namespace x86vm {
@@ -555,18 +555,5 @@ Fault Stac(Cpu& c, const Insn&) {
 }
 
 Fault Wbinvd(Cpu& c, const Insn&) { return RequireCpl0(c); }
-
-// WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set (SDM Vol. 3 2.5).
-Fault Wait(Cpu& c, const Insn&) {
-  if ((c.s.cr0 & cr0::kMp) && (c.s.cr0 & cr0::kTs)) return Raise(kNm);
-  return kOk;
-}
-
-// D8-DF until cpu/softfloat is integrated: #NM as the SDM orders it for
-// CR0.EM/TS, then #UD.
-Fault X87Escape(Cpu& c, const Insn&) {
-  if (c.s.cr0 & (cr0::kEm | cr0::kTs)) return Raise(kNm);
-  return Raise(kUd);
-}
 
 }  // namespace x86vm

@@ -70,4 +70,6 @@ void Interpreter::Reset() { cpu_->Reset(); }
 
 void Interpreter::InvalidateCode(uint64_t gpa, uint64_t size) { cpu_->InvalidateCode(gpa, size); }
 
+void Interpreter::MemoryMapChanged() { cpu_->FlushTlb(true); }
+
 }  // namespace x86vm

@@ -33,6 +33,11 @@ class Interpreter final : public Vcpu {
   // Drops decoded instructions overlapping a write the CPU did not make
   // (DMA); wire it to GuestMemory::set_write_observer.
   void InvalidateCode(uint64_t gpa, uint64_t size);
+  // Must be called when guest-physical regions change their backing or
+  // read-only status (PAM shadowing, ROM mapping): the TLB caches host
+  // pointers and write permission per page. Safe to call from a device
+  // callback inside Run().
+  void MemoryMapChanged();
 
  private:
   std::unique_ptr<Cpu> cpu_;

@@ -218,6 +218,19 @@ Fault Cpu::WriteBytes(int seg, uint64_t offset, const void* data, unsigned size)
   return WriteLinear(linear, data, size, false);
 }
 
+uint8_t* Cpu::FastHostPointer(int seg, uint64_t offset, unsigned size, Access kind) {
+  if (data_bp_active_ || (s.rflags & flags::kAc) || size == 0) return nullptr;
+  uint64_t linear;
+  if (SegmentLinear(seg, offset, size, kind, linear).faulted()) return nullptr;
+  if ((linear & 0xfff) + size > 4096) return nullptr;
+  bool user = s.cpl() == 3;
+  uint8_t need = kind == Access::kWrite ? (user ? kAllowWriteU : kAllowWriteS)
+                                        : (user ? kAllowReadU : kAllowReadS);
+  TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
+  if (e.tag != (linear >> 12) || !(e.allow & need)) return nullptr;
+  return e.host + (linear & 0xfff);
+}
+
 Fault Cpu::ProbeWrite(int seg, uint64_t offset, unsigned size) {
   uint64_t linear;
   X86_TRY(SegmentLinear(seg, offset, size, Access::kWrite, linear));

@@ -85,6 +85,13 @@ bool ParseOpcodeRow(const OpcodeRow& row, RowInfo& info) {
       info.needs_modrm = true;
     } else if (t == "/r") {
       info.needs_modrm = true;
+    } else if (t == "mod=11") {
+      // SDM notation for register-only forms (x87 "D8 /0 mod=11" = FADD ST(0), ST(i)).
+      info.needs_modrm = true;
+      info.reg_only = true;
+    } else if (t == "mod!=11") {
+      info.needs_modrm = true;
+      info.mem_only = true;
     } else {
       int m;
       if (!ParseHexByte(t, m)) return false;

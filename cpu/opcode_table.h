@@ -10,6 +10,8 @@
 //   XX             the opcode byte (hex).
 //   /d             ModRM.reg must equal d (groups).
 //   YY             a second hex byte: the whole ModRM byte (0F 01 F8 SWAPGS).
+//   mod=11         register forms only; mod!=11 memory forms only (the SDM's
+//                  "mod = 11B"; x87 "D8 /0 mod=11" is FADD ST(0), ST(i)).
 // Operands ("operands" field), comma-separated, Intel Appendix A.2 notation:
 //   E G M R S C D (ModRM-based), I J A O (immediates, offsets), Z (register in
 //   the opcode's low 3 bits, e.g. "Zv" for 50+r), register names (AL, rAX, DX,

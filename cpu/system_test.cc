@@ -146,6 +146,23 @@ TEST(CpuEventsTest, A20GateMasksBit20) {
   EXPECT_EQ(m.Read64(0x7f00) & 0xff, 0x33u);
 }
 
+TEST(CpuEventsTest, MemoryMapChangeRevokesCachedWritePermission) {
+  TestMachine m;
+  FunctionBusTarget pam([](uint64_t, size_t) -> uint64_t { return 0; },
+                        [&](uint64_t, size_t, uint64_t v) {
+                          m.memory().SetBiosShadowReadOnly(v != 0);
+                          m.cpu().MemoryMapChanged();
+                        });
+  ASSERT_TRUE(m.pio().Register(0x90, 1, &pam, "pam").has_value());
+  // mov ax,0xe000; mov ds,ax; mov byte [0],1; mov al,1; out 0x90,al;
+  // mov byte [0],2; hlt
+  m.Load(0x1000, {0xb8, 0x00, 0xe0, 0x8e, 0xd8, 0xc6, 0x06, 0x00, 0x00, 0x01, 0xb0, 0x01,
+                  0xe6, 0x90, 0xc6, 0x06, 0x00, 0x00, 0x02, 0xf4});
+  m.StartReal(0x1000);
+  EXPECT_EQ(m.RunToHalt(), StopReason::kHalt);
+  EXPECT_EQ(m.Read64(0xe0000) & 0xff, 1u);  // The write after write-protection was dropped.
+}
+
 TEST(CpuEventsTest, KickStopsRun) {
   TestMachine m;
   m.Load(0x1000, {0xeb, 0xfe});  // jmp $

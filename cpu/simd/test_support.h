@@ -232,8 +232,8 @@ inline void CheckMmxImm(const char* name, MmxBinaryImm product,
 // Host oracles. Each runs one instruction with xmm0 = a and xmm1 = b (mm0 and
 // mm1 for MMX) in AT&T order, i.e. `insn %xmm1, %xmm0`, and returns xmm0.
 #define X86VM_HOST_XMM(insn)                                           \
-  +[](const ::x86vm::Xmm& a, const ::x86vm::Xmm& b) {                  \
-    ::x86vm::Xmm r;                                                    \
+  +[](const ::x86vm::simd::Xmm& a, const ::x86vm::simd::Xmm& b) {                  \
+    ::x86vm::simd::Xmm r;                                                    \
     asm volatile("movdqu %[a], %%xmm0\n\tmovdqu %[b], %%xmm1\n\t" insn \
                  " %%xmm1, %%xmm0\n\tmovdqu %%xmm0, %[r]"              \
                  : [r] "=m"(r)                                         \
@@ -258,8 +258,8 @@ inline void CheckMmxImm(const char* name, MmxBinaryImm product,
 #define X86VM_HOST_XMM_IMM(Name, insn)                                      \
   template <int kImm>                                                       \
   struct Name {                                                             \
-    static ::x86vm::Xmm Run(const ::x86vm::Xmm& a, const ::x86vm::Xmm& b) { \
-      ::x86vm::Xmm r;                                                       \
+    static ::x86vm::simd::Xmm Run(const ::x86vm::simd::Xmm& a, const ::x86vm::simd::Xmm& b) { \
+      ::x86vm::simd::Xmm r;                                                       \
       asm volatile("movdqu %[a], %%xmm0\n\tmovdqu %[b], %%xmm1\n\t" insn    \
                    " %[imm], %%xmm1, %%xmm0\n\tmovdqu %%xmm0, %[r]"         \
                    : [r] "=m"(r)                                            \
@@ -273,8 +273,8 @@ inline void CheckMmxImm(const char* name, MmxBinaryImm product,
 #define X86VM_HOST_XMM_SHIFT_IMM(Name, insn)                              \
   template <int kImm>                                                     \
   struct Name {                                                           \
-    static ::x86vm::Xmm Run(const ::x86vm::Xmm& a, const ::x86vm::Xmm&) { \
-      ::x86vm::Xmm r;                                                     \
+    static ::x86vm::simd::Xmm Run(const ::x86vm::simd::Xmm& a, const ::x86vm::simd::Xmm&) { \
+      ::x86vm::simd::Xmm r;                                                     \
       asm volatile("movdqu %[a], %%xmm0\n\t" insn                         \
                    " %[imm], %%xmm0\n\tmovdqu %%xmm0, %[r]"               \
                    : [r] "=m"(r)                                          \

@@ -33,12 +33,9 @@ constexpr void StoreLe(uint8_t* bytes, size_t offset, T value) {
   }
 }
 
-}  // namespace x86vm::simd
-
-namespace x86vm {
-
 // One XMM register value: 16 bytes, byte 0 least significant. It lives in
-// namespace x86vm because CPU state holds it; the operations are in simd::.
+// simd:: because CpuState has its own x86vm::Xmm (two quadwords); the
+// interpreter converts at the register file.
 struct Xmm {
   alignas(16) uint8_t bytes[16] = {};
 
@@ -84,10 +81,6 @@ struct Xmm {
   // Bytewise equality.
   constexpr bool operator==(const Xmm&) const = default;
 };
-
-}  // namespace x86vm
-
-namespace x86vm::simd {
 
 // An MMX register value is a uint64_t (bits 0..63 of the x87 register's
 // significand, SDM Vol. 1 9.2.1); lane i of type T is bits [i*8*sizeof(T),

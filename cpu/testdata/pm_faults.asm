@@ -39,6 +39,9 @@ pm32:
   mov eax, isr_gp
   mov ebx, 13
   call set_gate
+  mov eax, isr_ac
+  mov ebx, 17
+  call set_gate
   mov eax, isr_int30
   mov ebx, 0x30
   mov cx, 0xef00               ; P, DPL 3, 32-bit trap gate
@@ -75,10 +78,13 @@ r3:
   mov fs, ax
   mov eax, [fs:0xffe]
 r4:
-  ; Ring 3 by IRET.
+  ; Ring 3 by IRET, with alignment checking on (CR0.AM, EFLAGS.AC).
+  mov eax, cr0
+  or eax, 1 << 18
+  mov cr0, eax
   push dword 0x33              ; SS (user data, RPL 3)
   push dword 0x6000            ; ESP
-  push dword 0x202             ; EFLAGS
+  push dword 0x40202           ; EFLAGS: AC, IF
   push dword 0x1b              ; CS (user code, RPL 3)
   push dword user
   iret
@@ -89,6 +95,9 @@ user:
   mov es, ax
   mov ax, cs
   mov [RES], ax                ; 0x1b
+  mov dword [recover], u1
+  mov eax, [RES + 1]           ; misaligned at CPL 3: #AC(0)
+u1:
   int 0x30                     ; ring 0 handler, back to ring 3
   mov [RES + 4], ebx           ; set by the handler: 0x30
   call 0x48:0                  ; call gate -> kernel_gate at ring 0
@@ -144,6 +153,9 @@ set_gate:
   mov [esi + 6], ax
   ret
 
+isr_ac:
+  push 17
+  jmp isr_common
 isr_ts:
   push 10
   jmp isr_common
@@ -158,18 +170,20 @@ isr_gp:
 isr_common:
   push eax
   push edi
+  push ds                       ; the interrupted code's DS survives
   mov ax, 0x10
   mov ds, ax
   mov edi, [logptr]
-  mov eax, [esp + 8]            ; vector
+  mov eax, [esp + 12]           ; vector
   mov [edi], eax
-  mov eax, [esp + 12]           ; error code
+  mov eax, [esp + 16]           ; error code
   mov [edi + 4], eax
-  mov eax, [esp + 20]           ; CS
+  mov eax, [esp + 24]           ; CS
   mov [edi + 8], eax
   add dword [logptr], 12
   mov eax, [recover]
-  mov [esp + 16], eax
+  mov [esp + 20], eax
+  pop ds
   pop edi
   pop eax
   add esp, 8

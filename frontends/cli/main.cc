@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "accel/kvm/kvm_vcpu.h"
 #include "cpu/interpreter.h"
 #include "frontends/chardev.h"
 #include "frontends/cli/options.h"
@@ -36,10 +37,7 @@ class DebugConBackend : public DebugConSink {
 // Options that name something not built yet fail with one line each.
 std::optional<std::string> NotBuiltYet(const Options& o) {
   if (o.display == "sdl") return "--display sdl: the SDL display is not built yet";
-  if (o.accel == "kvm") {
-    return "--accel kvm: the KVM engine is not built yet (use --accel interp)";
-  }
-  if (o.kernel.empty() && (o.bios == "builtin" || o.bios == "seabios" || o.bios == "ovmf")) {
+  if (o.kernel.empty() && (o.bios == "seabios" || o.bios == "ovmf")) {
     return fmt::format(
         "--bios {}: this firmware is not built yet (boot with --kernel, or --bios PATH "
         "for a raw firmware image)",
@@ -105,11 +103,6 @@ int Main(int argc, char** argv) {
   }
   PcMachine& machine = **machine_or;
 
-  PcCpuPlatform platform(machine);
-  Interpreter cpu(MakeCpuEnvironment(machine, &platform));
-  machine.memory().set_write_observer(
-      [&cpu](uint64_t gpa, uint64_t size) { cpu.InvalidateCode(gpa, size); });
-
   // The boot payload; loaded again after every reset.
   Result<BootPayload> payload = BootPayload::Empty();
   if (!o.kernel.empty()) {
@@ -121,17 +114,42 @@ int Main(int argc, char** argv) {
       start = comma + 1;
     }
     payload = BootPayload::ForKernel(o.kernel, initrds, o.append);
+  } else if (o.bios == "builtin") {
+    payload = BootPayload::ForBuiltinBios();
   } else if (o.bios != "none") {
     payload = BootPayload::ForFirmware(o.bios);
   }
+  // ROMs are mapped before an engine exists: KVM builds its memory slots
+  // from the memory map when it is created.
   if (payload) {
     if (auto r = payload->MapRom(machine); !r) payload = std::unexpected(r.error());
   }
-  if (payload) {
-    if (auto r = payload->Load(machine, cpu); !r) payload = std::unexpected(r.error());
-  }
   if (!payload) {
     fmt::print(stderr, "x86vm: {}\n", payload.error().message);
+    return kExitUsage;
+  }
+
+  PcCpuPlatform platform(machine);
+  CpuEnvironment env = MakeCpuEnvironment(machine, &platform);
+  std::unique_ptr<Vcpu> cpu;
+  if (o.accel == "kvm") {
+    auto kvm = KvmVcpu::Create(env);
+    if (!kvm) {
+      fmt::print(stderr, "x86vm: --accel kvm: {}\n", kvm.error().message);
+      return kExitFailure;
+    }
+    cpu = std::move(*kvm);
+  } else {
+    // "auto" runs the interpreter until the engine policy lands: on hosts
+    // whose KVM emulates ring-0 code (these machines) that is the faster choice.
+    auto interp = std::make_unique<Interpreter>(env);
+    Interpreter* raw = interp.get();
+    machine.memory().set_write_observer(
+        [raw](uint64_t gpa, uint64_t size) { raw->InvalidateCode(gpa, size); });
+    cpu = std::move(interp);
+  }
+  if (auto r = payload->Load(machine, *cpu); !r) {
+    fmt::print(stderr, "x86vm: {}\n", r.error().message);
     return kExitUsage;
   }
   auto load_payload = [&payload](PcMachine& m, Vcpu& vcpu) { return payload->Load(m, vcpu); };
@@ -140,7 +158,7 @@ int Main(int argc, char** argv) {
   run.no_reboot = o.no_reboot;
   run.serial_input = serial->get();
   run.after_reset = load_payload;
-  RunOutcome outcome = RunMachine(machine, cpu, run);
+  RunOutcome outcome = RunMachine(machine, *cpu, run);
   (*serial)->Flush();
   if (debugcon) debugcon->Flush();
   if (!outcome.message.empty()) fmt::print(stderr, "x86vm: {}\n", outcome.message);
