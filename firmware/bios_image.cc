@@ -25,10 +25,15 @@ Result<> LoadBiosImage(GuestMemory& memory, std::span<const uint8_t> image,
   if (auto r = memory.AddRom(GuestMemory::k4GiB - padded, rom, "bios"); !r) {
     return Fail("--bios {}: {}", name, r.error().message);
   }
+  return LoadBiosImageLow(memory, image, name);
+}
+
+Result<> LoadBiosImageLow(GuestMemory& memory, std::span<const uint8_t> image,
+                          const std::string& name) {
   uint64_t low_bytes = std::min<uint64_t>(image.size(), 128 << 10);
-  uint8_t* low = memory.HostRange(0x100000 - low_bytes, low_bytes);
-  if (low == nullptr) return Fail("--bios {}: no BIOS area in guest memory", name);
-  std::memcpy(low, image.data() + image.size() - low_bytes, low_bytes);
+  if (!memory.LoadHost(0x100000 - low_bytes, image.subspan(image.size() - low_bytes))) {
+    return Fail("--bios {}: no BIOS area in guest memory", name);
+  }
   return {};
 }
 

@@ -21,6 +21,11 @@ inline constexpr uint64_t kMaxBiosBytes = 16ull << 20;
 Result<> LoadBiosImage(GuestMemory& memory, std::span<const uint8_t> image,
                        const std::string& name);
 
+// Copies the image's last 128 KiB into the BIOS area again (after a reset:
+// that area is RAM the guest may have changed).
+Result<> LoadBiosImageLow(GuestMemory& memory, std::span<const uint8_t> image,
+                          const std::string& name);
+
 }  // namespace x86vm
 
 #endif  // X86VM_FIRMWARE_BIOS_IMAGE_H_

@@ -40,7 +40,7 @@ std::vector<E820Entry> BuildE820(const GuestMemory& memory,
       case GuestMemory::Kind::kBiosShadow:
         // Only the system BIOS part (0xF0000-0xFFFFF) is reported, as
         // SeaBIOS and QEMU do; 0xC0000-0xEFFFF is option-ROM space.
-        map.push_back({0xf0000, 0x10000, E820Type::kReserved});
+        if (r.gpa == 0xf0000) map.push_back({0xf0000, 0x10000, E820Type::kReserved});
         break;
       case GuestMemory::Kind::kRom:
         map.push_back({r.gpa, r.size_bytes, E820Type::kReserved});

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "firmware/acpi/acpi_tables.h"
+#include "firmware/bios/builtin_bios_image.h"
 #include "firmware/bios_image.h"
 #include "firmware/boot_state.h"
 #include "firmware/e820.h"
@@ -18,8 +19,6 @@ namespace {
 
 // Largest kernel, module or firmware file read (guest RAM bounds it anyway).
 constexpr uint64_t kMaxFileBytes = 4ull << 30;
-// How much of a firmware image is also visible below 1 MiB.
-constexpr uint64_t kLowBiosBytes = 128 << 10;
 
 Result<std::vector<uint8_t>> ReadFile(std::string_view option, const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -69,9 +68,23 @@ Result<BootPayload> BootPayload::ForFirmware(const std::string& path) {
   return p;
 }
 
-Result<> BootPayload::MapRom(PcMachine& machine) const {
+BootPayload BootPayload::ForBuiltinBios() {
+  BootPayload p;
+  std::span<const uint8_t> image = BuiltinBiosImage();
+  p.firmware_ = {"builtin", std::vector<uint8_t>(image.begin(), image.end())};
+  p.builtin_bios_ = true;
+  return p;
+}
+
+Result<> BootPayload::MapRom(PcMachine& machine) {
   if (firmware_.bytes.empty()) return {};
-  return LoadBiosImage(machine.memory(), firmware_.bytes, firmware_.path);
+  if (auto r = LoadBiosImage(machine.memory(), firmware_.bytes, firmware_.path); !r) return r;
+  if (builtin_bios_) {
+    auto bios = BuiltinBios::Attach(machine);
+    if (!bios) return std::unexpected(bios.error());
+    bios_services_ = std::move(*bios);
+  }
+  return {};
 }
 
 Result<> BootPayload::Load(PcMachine& machine, Vcpu& vcpu) const {
@@ -79,10 +92,7 @@ Result<> BootPayload::Load(PcMachine& machine, Vcpu& vcpu) const {
   if (!firmware_.bytes.empty()) {
     // The BIOS area below 1 MiB is RAM the guest may have changed since the
     // last reset: copy the image's top in again.
-    uint64_t low = std::min<uint64_t>(firmware_.bytes.size(), kLowBiosBytes);
-    std::memcpy(memory.HostRange(0x100000 - low, low),
-                firmware_.bytes.data() + firmware_.bytes.size() - low, low);
-    return {};
+    return LoadBiosImageLow(memory, firmware_.bytes, firmware_.path);
   }
   if (!kernel_kind_) return {};
 

@@ -1,16 +1,19 @@
 // What the machine boots, loaded again after every reset: a kernel given
 // with --kernel (bzImage, multiboot or PVH, with modules/initrd, command line,
-// ACPI tables and e820), or a raw firmware image given with --bios PATH.
+// ACPI tables and e820), a raw firmware image given with --bios PATH, or the
+// builtin BIOS (--bios builtin).
 #ifndef X86VM_MACHINE_BOOT_PAYLOAD_H_
 #define X86VM_MACHINE_BOOT_PAYLOAD_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "accel/vcpu.h"
 #include "base/status.h"
 #include "firmware/kernel_kind.h"
+#include "machine/builtin_bios.h"
 #include "machine/pc.h"
 
 namespace x86vm {
@@ -25,11 +28,15 @@ class BootPayload {
                                        std::string cmdline);
   // A raw firmware image mapped below 4 GiB (QEMU's -bios FILE).
   static Result<BootPayload> ForFirmware(const std::string& path);
+  // The builtin BIOS (firmware/bios): its image, and its services on the
+  // trap port once MapRom() attaches them to the machine.
+  static BootPayload ForBuiltinBios();
   // Nothing to load (--bios none): the CPU starts at the reset vector.
   static BootPayload Empty() { return BootPayload(); }
 
-  // Maps ROM images into memory; call once, before the first Load().
-  Result<> MapRom(PcMachine& machine) const;
+  // Maps ROM images into memory (and attaches the builtin BIOS's services);
+  // call once, before the first Load().
+  Result<> MapRom(PcMachine& machine);
   // Places everything in guest memory and sets the CPU's entry state. Run
   // at power-on and after every reset.
   Result<> Load(PcMachine& machine, Vcpu& vcpu) const;
@@ -46,6 +53,8 @@ class BootPayload {
   std::vector<File> modules_;
   std::string cmdline_;
   File firmware_;
+  bool builtin_bios_ = false;
+  std::unique_ptr<BuiltinBios> bios_services_;  // Set by MapRom for the builtin BIOS.
 };
 
 }  // namespace x86vm

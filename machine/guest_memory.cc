@@ -30,8 +30,11 @@ Result<std::unique_ptr<GuestMemory>> GuestMemory::Create(uint64_t ram_bytes) {
   mem->AddRegion({0, kVgaStart, ram, Kind::kRam, false, "ram-conventional"});
   mem->AddRegion({kVgaStart, kBiosAreaStart - kVgaStart, ram + kVgaStart, Kind::kVga,
                   false, "vga-window"});
-  mem->AddRegion({kBiosAreaStart, kHighMemStart - kBiosAreaStart, ram + kBiosAreaStart,
-                  Kind::kBiosShadow, false, "bios-area"});
+  // The BIOS area in PAM segments: twelve of 16 KiB, then 64 KiB at 0xF0000.
+  for (uint64_t gpa = kBiosAreaStart; gpa < 0xf0000; gpa += 0x4000) {
+    mem->AddRegion({gpa, 0x4000, ram + gpa, Kind::kBiosShadow, false, "bios-area"});
+  }
+  mem->AddRegion({0xf0000, 0x10000, ram + 0xf0000, Kind::kBiosShadow, false, "bios-area"});
   if (mem->low_bytes_ > kHighMemStart) {
     mem->AddRegion({kHighMemStart, mem->low_bytes_ - kHighMemStart, ram + kHighMemStart,
                     Kind::kRam, false, "ram-low"});
@@ -74,10 +77,16 @@ Result<> GuestMemory::AddRom(uint64_t gpa, std::span<const uint8_t> image,
   return {};
 }
 
-void GuestMemory::SetBiosShadowReadOnly(bool read_only) {
+void GuestMemory::SetBiosShadowReadOnly(uint64_t gpa, uint64_t size, bool read_only) {
+  bool changed = false;
   for (Region& r : regions_) {
-    if (r.kind == Kind::kBiosShadow) r.read_only = read_only;
+    if (r.kind == Kind::kBiosShadow && r.gpa >= gpa && r.gpa + r.size_bytes <= gpa + size &&
+        r.read_only != read_only) {
+      r.read_only = read_only;
+      changed = true;
+    }
   }
+  if (changed && map_observer_) map_observer_();
 }
 
 const GuestMemory::Region* GuestMemory::FindRegion(uint64_t gpa) const {
@@ -118,6 +127,19 @@ bool GuestMemory::ReadPhysical(uint64_t gpa, std::span<uint8_t> data) {
     std::memcpy(data.data() + done, r->host + off, n);
     done += n;
   }
+  return true;
+}
+
+bool GuestMemory::LoadHost(uint64_t gpa, std::span<const uint8_t> data) {
+  for (size_t done = 0; done < data.size();) {
+    const Region* r = FindRegion(gpa + done);
+    if (r == nullptr) return false;
+    uint64_t off = gpa + done - r->gpa;
+    uint64_t n = std::min<uint64_t>(data.size() - done, r->size_bytes - off);
+    std::memcpy(r->host + off, data.data() + done, n);
+    done += n;
+  }
+  if (write_observer_ && !data.empty()) write_observer_(gpa, data.size());
   return true;
 }
 

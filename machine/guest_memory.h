@@ -61,15 +61,28 @@ class GuestMemory : public DmaMemory {
   // It must not overlap RAM or another ROM.
   Result<> AddRom(uint64_t gpa, std::span<const uint8_t> image, std::string name);
 
-  // Makes the BIOS area [768K, 1M) read-only or writable for the guest
-  // (PAM-like shadowing; host writes through HostRange always work).
-  void SetBiosShadowReadOnly(bool read_only);
+  // Makes the BIOS-area regions inside [gpa, gpa + size) read-only or
+  // writable for the guest (the chipset's PAM shadowing, which works on 16 KiB
+  // segments from 0xC0000 and one 64 KiB segment at 0xF0000; host writes
+  // through HostRange always work).
+  void SetBiosShadowReadOnly(uint64_t gpa, uint64_t size, bool read_only);
+  // The same for the whole BIOS area.
+  void SetBiosShadowReadOnly(bool read_only) {
+    SetBiosShadowReadOnly(kBiosAreaStart, kHighMemStart - kBiosAreaStart, read_only);
+  }
+  // Called after the guest-visible memory map changed (write protection),
+  // so engines can drop cached translations or re-map memory slots.
+  void set_map_observer(std::function<void()> observer) { map_observer_ = std::move(observer); }
 
   // The host pointer for [gpa, gpa + size) when it lies in one region and,
   // for writes, that region is writable; nullptr otherwise (MMIO or unmapped).
   uint8_t* HostPointer(uint64_t gpa, uint64_t size, bool for_write);
   // Like HostPointer but ignores read-only: for loaders placing firmware.
   uint8_t* HostRange(uint64_t gpa, uint64_t size);
+  // Copies `data` to [gpa, ...) across regions, ignoring guest write
+  // protection: for loaders placing firmware and kernels. False when part of
+  // the range is not backed.
+  bool LoadHost(uint64_t gpa, std::span<const uint8_t> data);
   // The region holding `gpa`, or nullptr.
   const Region* FindRegion(uint64_t gpa) const;
   // All regions sorted by address, non-overlapping (for KVM slots, e820).
@@ -111,6 +124,7 @@ class GuestMemory : public DmaMemory {
   bool a20_enabled_ = true;
   std::function<void(bool)> a20_observer_;
   std::function<void(uint64_t, uint64_t)> write_observer_;
+  std::function<void()> map_observer_;
 };
 
 }  // namespace x86vm

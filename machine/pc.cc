@@ -108,8 +108,8 @@ Result<> PcMachine::Wire(const PcConfig& config) {
   // --- Keyboard controller, A20 and reset ------------------------------------
   i8042_ = std::make_unique<I8042>(NewIsaIrqInput(kKeyboardIrq), NewIsaIrqInput(kMouseIrq));
   port92_ = std::make_unique<SystemControlPortA>();
-  i8042_->set_a20_changed([this](bool) { UpdateA20(); });
-  port92_->set_a20_changed([this](bool) { UpdateA20(); });
+  i8042_->set_a20_changed([this](bool enabled) { SetA20(enabled); });
+  port92_->set_a20_changed([this](bool enabled) { SetA20(enabled); });
   i8042_->set_reset_requested([this] { requests_.reset = true; });
   port92_->set_reset_requested([this] { requests_.reset = true; });
   if (auto r = reg(pio_, kI8042Data, 1, i8042_->data_port(), "i8042-data"); !r) return r;
@@ -207,26 +207,25 @@ Result<> PcMachine::Wire(const PcConfig& config) {
   return {};
 }
 
-void PcMachine::UpdateA20() {
-  // PIIX: A20 is on when either the keyboard controller or port 0x92 enables it.
-  memory_->SetA20(i8042_->a20_enabled() || port92_->a20_enabled());
+void PcMachine::SetA20(bool enabled) {
+  // The keyboard controller's output port and port 0x92 both drive the one
+  // A20 gate; the last write wins, as in QEMU and Bochs.
+  memory_->SetA20(enabled);
 }
 
 void PcMachine::ApplyPam() {
-  // The BIOS area is RAM-backed here; it is write-protected when the
-  // chipset routes reads to DRAM but not writes (the "shadow, read-only"
-  // setting firmware uses after copying itself).
+  // The BIOS area is RAM-backed here; each PAM segment is write-protected
+  // when the chipset routes its reads to DRAM but not its writes (the
+  // "shadow, read-only" setting firmware uses after copying itself).
   for (const I440fxHostBridge::PamSegment& s : host_bridge_->PamSegments()) {
-    if (s.base == 0xf0000) {
-      memory_->SetBiosShadowReadOnly(s.read_enable && !s.write_enable);
-    }
+    memory_->SetBiosShadowReadOnly(s.base, s.size_bytes, s.read_enable && !s.write_enable);
   }
 }
 
 void PcMachine::Reset() {
   for (Device* d : devices_) d->Reset();
   requests_ = GuestRequests{};
-  UpdateA20();
+  SetA20(true);
   ApplyPam();
 }
 

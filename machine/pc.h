@@ -106,7 +106,7 @@ class PcMachine {
  private:
   explicit PcMachine(const PcConfig& config);
   Result<> Wire(const PcConfig& config);
-  void UpdateA20();
+  void SetA20(bool enabled);
   void ApplyPam();
 
   VirtualClock clock_;

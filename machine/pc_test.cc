@@ -79,12 +79,14 @@ TEST(PcMachine, IsaIrqReachesPicAndIoapic) {
 TEST(PcMachine, A20AndResetRequests) {
   auto m = MakeMachine();
   EXPECT_TRUE(m->memory().a20_enabled());
-  m->pio().WriteValue(0x92, 1, 0x00);
-  // The i8042 output port still enables A20 after power-on.
-  EXPECT_TRUE(m->memory().a20_enabled());
-  m->pio().WriteValue(0x64, 1, 0xdd);  // i8042: A20 off.
+  m->pio().WriteValue(0x92, 1, 0x02);
+  m->pio().WriteValue(0x92, 1, 0x00);  // Port 0x92 alone turns A20 off.
   EXPECT_FALSE(m->memory().a20_enabled());
   m->pio().WriteValue(0x92, 1, 0x02);
+  EXPECT_TRUE(m->memory().a20_enabled());
+  m->pio().WriteValue(0x64, 1, 0xdd);  // So does the i8042 (last write wins).
+  EXPECT_FALSE(m->memory().a20_enabled());
+  m->pio().WriteValue(0x64, 1, 0xdf);
   EXPECT_TRUE(m->memory().a20_enabled());
   EXPECT_FALSE(m->requests().reset);
   m->pio().WriteValue(0x64, 1, 0xfe);
@@ -113,6 +115,18 @@ TEST(PcMachine, ExitPortConflictIsAClearError) {
   ASSERT_FALSE(m.has_value());
   EXPECT_NE(m.error().message.find("--exit-port 0x3f8"), std::string::npos) << m.error().message;
   EXPECT_NE(m.error().message.find("com1"), std::string::npos);
+}
+
+TEST(PcMachine, PamProtectsEachSegmentOnItsOwn) {
+  auto m = MakeMachine();
+  // i440FX PAM1 (config 0x5a): low nibble 0xC0000-0xC3FFF, high 0xC4000-0xC7FFF.
+  // Read-enable only (1) write-protects a segment; 3 is read/write.
+  m->pio().WriteValue(0xcf8, 4, 0x80000058);
+  m->pio().WriteValue(0xcfe, 1, 0x31);
+  EXPECT_EQ(m->memory().HostPointer(0xc0000, 1, true), nullptr);
+  EXPECT_NE(m->memory().HostPointer(0xc4000, 1, true), nullptr);
+  EXPECT_NE(m->memory().HostPointer(0xd9800, 1, true), nullptr);
+  EXPECT_NE(m->memory().HostPointer(0xf0000, 1, true), nullptr);
 }
 
 TEST(PcMachine, FwCfgHasRamSizeAndE820) {

@@ -146,6 +146,7 @@ int Main(int argc, char** argv) {
     Interpreter* raw = interp.get();
     machine.memory().set_write_observer(
         [raw](uint64_t gpa, uint64_t size) { raw->InvalidateCode(gpa, size); });
+    machine.memory().set_map_observer([raw] { raw->MemoryMapChanged(); });
     cpu = std::move(interp);
   }
   if (auto r = payload->Load(machine, *cpu); !r) {
