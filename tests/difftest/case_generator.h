@@ -44,8 +44,9 @@ struct GenOptions {
   // Steer clear of Unicorn 2.0.1's known bugs (README.md) when it is one of
   // the engines compared: no RIP-relative operand for SHLD/SHRD imm8, RAX's
   // upper half zero before a 32-bit CMPXCHG, distinct registers for
-  // PHADD*/PHSUB*, and no PCMPxSTRx. The bugs are not taken as truth; the
-  // cases are simply not generated.
+  // PHADD*/PHSUB*, no PCMPxSTRx or DPPS/DPPD, and 16 readable bytes behind
+  // every SSE memory operand (CVTDQ2PD m64). The bugs are not taken as truth;
+  // the cases are simply not generated.
   bool avoid_unicorn_deviations = false;
 };
 

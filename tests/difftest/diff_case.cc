@@ -57,6 +57,26 @@ const char* const kGprNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rs
 
 int GprCount(DiffMode mode) { return mode == DiffMode::kLong64 ? 16 : 8; }
 
+bool IsNan32(uint32_t v) { return (v & 0x7f800000u) == 0x7f800000u && (v & 0x7fffffu) != 0; }
+bool IsNan64(uint64_t v) {
+  return (v & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (v & 0xfffffffffffffull) != 0;
+}
+
+// Each 64-bit half equal, or NaN on both sides as a double, or each of its
+// 32-bit lanes equal or NaN on both sides as a float.
+bool NanLanesEqual(const DiffXmm& a, const DiffXmm& b) {
+  auto half = [](uint64_t x, uint64_t y) {
+    if (x == y || (IsNan64(x) && IsNan64(y))) return true;
+    for (int k = 0; k < 2; ++k) {
+      const uint32_t fx = static_cast<uint32_t>(x >> (32 * k));
+      const uint32_t fy = static_cast<uint32_t>(y >> (32 * k));
+      if (fx != fy && !(IsNan32(fx) && IsNan32(fy))) return false;
+    }
+    return true;
+  };
+  return half(a.lo, b.lo) && half(a.hi, b.hi);
+}
+
 uint64_t GprMask(DiffMode mode) {
   switch (mode) {
     case DiffMode::kReal16:
@@ -105,7 +125,8 @@ std::vector<std::string> CompareOutcomes(const DiffCase& c, const DiffOutcome& a
                                 FlagNames((a.regs.rflags ^ b.regs.rflags) & fmask)));
   }
   for (int i = 0; i < GprCount(c.mode); ++i) {
-    if (a.regs.xmm[i] != b.regs.xmm[i]) {
+    if (a.regs.xmm[i] != b.regs.xmm[i] &&
+        !(options.nan_lanes_equal && NanLanesEqual(a.regs.xmm[i], b.regs.xmm[i]))) {
       diffs.push_back(fmt::format("xmm{}: {:016x}{:016x} vs {:016x}{:016x}", i, a.regs.xmm[i].hi,
                                   a.regs.xmm[i].lo, b.regs.xmm[i].hi, b.regs.xmm[i].lo));
     }

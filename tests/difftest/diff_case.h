@@ -176,6 +176,11 @@ struct CompareOptions {
   bool compare_cr2 = true;
   bool compare_mxcsr = true;
   uint32_t mxcsr_ignore = 0;  // MXCSR bits not compared (e.g. 0x3f: the sticky exception flags).
+  // Treat two XMM lanes as equal when both hold a NaN (in the 32-bit or the
+  // 64-bit view), whatever its payload and sign. Only for engines that pick
+  // the wrong NaN (Unicorn); it also hides integer results that happen to
+  // look like NaNs, so comparisons with the hardware leave it off.
+  bool nan_lanes_equal = false;
 };
 
 // Compares two outcomes of `c`, ignoring what the case marks undefined. Returns

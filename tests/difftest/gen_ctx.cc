@@ -63,7 +63,11 @@ uint64_t GenCtx::RandomValue() {
     case 1: v = Below(64); break;
     case 2: v = -Below(64); break;
     case 3: v = Rand() >> Below(64); break;
-    case 4: v = kInteresting[Below(std::size(kInteresting))] + Below(3) - 1; break;
+    case 4:  // Next to a boundary. (One draw per statement: the order of
+             // two draws in one expression is unspecified.)
+      v = kInteresting[Below(std::size(kInteresting))];
+      v += Below(3) - 1;
+      break;
     default: v = Rand(); break;
   }
   return v;

@@ -253,7 +253,12 @@ Result<> KvmRing3Oracle::SaveSimdAfterFault() {
   if (ioctl(vcpu_fd_, KVM_RUN, 0) < 0) return Fail("KVM_RUN (epilogue): {}", strerror(errno));
   if (run_->exit_reason != KVM_EXIT_IO || run_->io.port != kDonePort) {
     sregs_dirty_ = true;
-    return Fail("kvm oracle: epilogue after a fault exited with reason {}", run_->exit_reason);
+    kvm_regs after{};
+    ioctl(vcpu_fd_, KVM_GET_REGS, &after);
+    uint64_t frame_rip = 0;
+    memcpy(&frame_rip, Host(after.rsp), 8);
+    return Fail("kvm oracle: epilogue after a fault exited with reason {} (rip {:#x}, frame {:#x}/{:#x})",
+                run_->exit_reason, after.rip, after.rsp, frame_rip);
   }
   return CompleteIo();
 }
@@ -361,8 +366,10 @@ Result<> KvmRing3Oracle::LoadRing3Sregs() {
   if (ioctl(vcpu_fd_, KVM_GET_SREGS, &s) < 0) return Fail("KVM_GET_SREGS: {}", strerror(errno));
   s.cs = Seg(kUserCs, 0xb, 3, true);
   s.ss = Seg(kUserSs, 0x3, 3, false);
-  s.ds = s.es = s.fs = s.gs = Seg(0, 0x3, 3, false);
-  s.ds.present = s.es.present = s.fs.present = s.gs.present = 1;
+  // DS/ES hold the flat ring-3 data segment (64-bit mode ignores them).
+  s.ds = s.es = Seg(kUserSs, 0x3, 3, false);
+  s.fs = s.gs = Seg(0, 0x3, 3, false);
+  s.fs.present = s.gs.present = 1;
   s.tr = kvm_segment{};
   s.tr.selector = kTssSel;
   s.tr.base = kTss;
@@ -385,7 +392,7 @@ Result<> KvmRing3Oracle::LoadRing3Sregs() {
 }
 
 Result<DiffOutcome> KvmRing3Oracle::Run(const DiffCase& c) {
-  if (c.mode != DiffMode::kLong64) return Fail("kvm oracle: only long64 cases run at ring 3");
+  if (!Supports(c.mode)) return Fail("kvm oracle: {} cases cannot run at ring 3 here", ModeName(c.mode));
   const uint64_t code_page = c.regs.rip & ~(kDiffPageBytes - 1);
   const uint64_t code_off = c.regs.rip - code_page;
   if (code_off + c.code.size() + kCodeTailBytes > kDiffPageBytes) {

@@ -26,7 +26,9 @@ struct kvm_run;
 
 namespace x86vm::difftest {
 
-// Runs DiffMode::kLong64 cases at CPL 3 in one reused KVM VM.
+// Runs DiffMode::kLong64 cases at CPL 3 in one reused KVM VM. (Not kProt32:
+// on this host compatibility-mode code is emulated by the host's KVM, slowly
+// and incompletely: DAA and SSE came back as #UD.)
 class KvmRing3Oracle : public DiffEngine {
  public:
   // Opens /dev/kvm and builds the VM. Fails with a message saying why when
@@ -52,6 +54,7 @@ class KvmRing3Oracle : public DiffEngine {
   // Page-table helper: the PTE slot for `vaddr` under the root at `root_gpa`.
   Result<uint64_t*> PteSlot(uint64_t root_gpa, uint64_t vaddr);
   Result<uint64_t> AllocTablePage();
+  // Loads ring-3 CS (64-bit) and SS, DS, ES, TR, GDT, IDT, CR0/3/4, EFER.
   Result<> LoadRing3Sregs();
   // Writes the ring-3 prologue/epilogue that move MXCSR and XMM0-15.
   Result<> BuildHarness();
