@@ -123,6 +123,7 @@ Fault Cpu::FetchDecoded(const Insn*& out) {
       ++have;
     }
     out = &scratch_insn_;
+    std::memcpy(scratch_bytes_, bytes, sizeof(scratch_bytes_));  // For tracers.
   }
   if (!is64() && rip + out->length - 1 > cs.limit) return Raise(kGp, 0);
   return kOk;
@@ -158,56 +159,78 @@ CpuExit Cpu::Run(uint64_t max_instructions) {
     }
     if (retired_ >= end) return CpuExit::kBudget;
     stop_ = false;
-    while (!stop_ && !poll_events_ && retired_ < end) {
-      const Insn* insn;
-      // Fast path: the next instruction is already decoded in the page we
-      // are executing from (blink-style short dispatch).
-      uint64_t offset = s.rip - fetch_rip_base_;
-      uint16_t index;
-      if (offset < 4096 && !fetch_page_->stale && (index = fetch_page_->slot[offset]) != 0 &&
-          s.rip + fetch_page_->insns[index - 1].length - 1 <= fetch_rip_limit_) [[likely]] {
-        insn = &fetch_page_->insns[index - 1];
-      } else {
-        Fault f = FetchDecoded(insn);
-        if (f.faulted()) [[unlikely]] {
-          RaiseException(f, EventKind::kException, s.rip);
-          break;
-        }
-      }
-      if (code_bp_active_ && !(s.rflags & flags::kRf)) [[unlikely]] {
-        uint64_t linear = is64() ? s.rip : (s.seg[kCs].base + s.rip) & 0xffffffffull;
-        if (uint32_t hits = MatchCodeBreakpoints(linear)) {
-          // Instruction breakpoints are faults taken before the instruction
-          // (SDM Vol. 3 18.3.1.1); the handler sets RF to continue.
-          s.dr6 = (s.dr6 & ~0xfull) | hits;
-          RaiseException(Raise(kDb), EventKind::kException, s.rip);
-          break;
-        }
-      }
-      // RF is cleared at the start of every instruction, after the code
-      // breakpoint check (SDM Vol. 3 18.3.1.1).
-      s.rflags &= ~flags::kRf;
-      bool tf = (s.rflags & flags::kTf) != 0;
-      bool shadow_before = s.events.interrupt_shadow;
-      next_rip = (s.rip + insn->length) & rip_mask_;
-      event_delivered_ = false;
-      Fault f = insn->handler(*this, *insn);
+    if (tracer_ != nullptr) [[unlikely]] {
+      Dispatch<true>(end);
+    } else {
+      Dispatch<false>(end);
+    }
+  }
+}
+
+template <bool kTraced>
+void Cpu::Dispatch(uint64_t end) {
+  while (!stop_ && !poll_events_ && retired_ < end) {
+    const Insn* insn;
+    // Fast path: the next instruction is already decoded in the page we
+    // are executing from (blink-style short dispatch).
+    uint64_t offset = s.rip - fetch_rip_base_;
+    uint16_t index;
+    if (offset < 4096 && !fetch_page_->stale && (index = fetch_page_->slot[offset]) != 0 &&
+        s.rip + fetch_page_->insns[index - 1].length - 1 <= fetch_rip_limit_) [[likely]] {
+      insn = &fetch_page_->insns[index - 1];
+    } else {
+      Fault f = FetchDecoded(insn);
       if (f.faulted()) [[unlikely]] {
-        shadow_pending_ = false;
-        pending_db_ = 0;
         RaiseException(f, EventKind::kException, s.rip);
-        break;
+        return;
       }
-      s.rip = next_rip;
-      ++retired_;
-      if (tf || shadow_before || shadow_pending_ || pending_db_) [[unlikely]] {
-        bool new_shadow = shadow_pending_;
-        shadow_pending_ = false;
-        // A shadow lasts one instruction and does not chain (STI; STI).
-        s.events.interrupt_shadow = new_shadow && !shadow_before;
-        if (shadow_before) poll_events_ = true;
-        Retire(tf, new_shadow);
+    }
+    if (code_bp_active_ && !(s.rflags & flags::kRf)) [[unlikely]] {
+      uint64_t linear = is64() ? s.rip : (s.seg[kCs].base + s.rip) & 0xffffffffull;
+      if (uint32_t hits = MatchCodeBreakpoints(linear)) {
+        // Instruction breakpoints are faults taken before the instruction
+        // (SDM Vol. 3 18.3.1.1); the handler sets RF to continue.
+        s.dr6 = (s.dr6 & ~0xfull) | hits;
+        RaiseException(Raise(kDb), EventKind::kException, s.rip);
+        return;
       }
+    }
+    [[maybe_unused]] bool observed = false;
+    if constexpr (kTraced) {
+      TraceAction action = TraceBefore(*insn);
+      if (action == TraceAction::kDetach) tracer_ = nullptr;
+      observed = action == TraceAction::kObserve;
+    }
+    // RF is cleared at the start of every instruction, after the code
+    // breakpoint check (SDM Vol. 3 18.3.1.1).
+    s.rflags &= ~flags::kRf;
+    bool tf = (s.rflags & flags::kTf) != 0;
+    bool shadow_before = s.events.interrupt_shadow;
+    next_rip = (s.rip + insn->length) & rip_mask_;
+    event_delivered_ = false;
+    Fault f = insn->handler(*this, *insn);
+    if (f.faulted()) [[unlikely]] {
+      shadow_pending_ = false;
+      pending_db_ = 0;
+      RaiseException(f, EventKind::kException, s.rip);
+      return;
+    }
+    s.rip = next_rip;
+    ++retired_;
+    if constexpr (kTraced) {
+      if (observed) tracer_->AfterInstruction(s);
+    }
+    if (tf || shadow_before || shadow_pending_ || pending_db_) [[unlikely]] {
+      bool new_shadow = shadow_pending_;
+      shadow_pending_ = false;
+      // A shadow lasts one instruction and does not chain (STI; STI).
+      s.events.interrupt_shadow = new_shadow && !shadow_before;
+      if (shadow_before) poll_events_ = true;
+      Retire(tf, new_shadow);
+    }
+    if constexpr (kTraced) {
+      // Detached: back to Run, which picks the untraced loop.
+      if (tracer_ == nullptr) return;
     }
   }
 }
@@ -226,6 +249,37 @@ void Cpu::Retire(bool tf_before, bool new_shadow) {
     RaiseException(Raise(kDb), EventKind::kException, s.rip);
     stop_ = true;
   }
+}
+
+TraceAction Cpu::TraceBefore(const Insn& insn) {
+  TracedInstruction t;
+  t.rip = s.rip;
+  t.linear = is64() ? s.rip : (s.seg[kCs].base + s.rip) & 0xffffffffull;
+  t.code_bits = mode_ == CodeMode::k64 ? 64 : mode_ == CodeMode::k32 ? 32 : 16;
+  t.length = insn.length;
+  // The bytes were fetched to decode this instruction: cached ones lie in
+  // the fetch page, others were gathered into scratch_bytes_. Copying them
+  // again cannot fault or touch devices.
+  const uint8_t* bytes = &insn == &scratch_insn_ ? scratch_bytes_ : fetch_host_ + (t.linear & 0xfff);
+  std::memcpy(t.bytes, bytes, insn.length);
+  return tracer_->BeforeInstruction(t, s);
+}
+
+void Cpu::TraceEvent(const Fault& f, EventKind kind) {
+  TracedEvent e;
+  e.vector = static_cast<uint8_t>(f.vector);
+  switch (kind) {
+    case EventKind::kException: e.kind = TracedEventKind::kException; break;
+    case EventKind::kExternal: e.kind = TracedEventKind::kExternal; break;
+    case EventKind::kNmi: e.kind = TracedEventKind::kNmi; break;
+    case EventKind::kSoftware: e.kind = TracedEventKind::kSoftware; break;
+    case EventKind::kSoftException: e.kind = TracedEventKind::kSoftException; break;
+    case EventKind::kIcebp: e.kind = TracedEventKind::kIcebp; break;
+  }
+  e.has_error_code = f.has_error_code;
+  e.error_code = f.error_code;
+  e.cr2 = fault_address;
+  tracer_->OnEvent(e, s);
 }
 
 }  // namespace x86vm

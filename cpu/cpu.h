@@ -20,6 +20,7 @@
 #include "cpu/insn.h"
 #include "cpu/paging.h"
 #include "cpu/platform.h"
+#include "cpu/trace_hook.h"
 
 namespace x86vm {
 
@@ -78,6 +79,10 @@ class Cpu final : private PageTableMemory {
   // Drops every decoded instruction (guest memory replaced, e.g. a snapshot).
   void FlushCodeCache();
   const CpuEnvironment& env() const { return env_; }
+  // Installs an execution tracer (nullptr removes it). While one is
+  // installed Run() takes the traced dispatch loop; the tracer must outlive
+  // its installation.
+  void SetTracer(InstructionTracer* tracer) { tracer_ = tracer; }
 
   // The CPUID model (set before running).
   CpuFeatures features;
@@ -375,6 +380,14 @@ class Cpu final : private PageTableMemory {
   bool DeliverPendingEvents();
   // Handles the end of an instruction: RF, TF single-step trap, shadows.
   void Retire(bool tf_before, bool new_shadow);
+  // Runs instructions until stop_, poll_events_ or the budget; the traced
+  // instantiation calls tracer_ around each one.
+  template <bool kTraced>
+  void Dispatch(uint64_t end);
+  // Shows the instruction about to run to tracer_ (cold; traced loop only).
+  TraceAction TraceBefore(const Insn& insn);
+  // Reports an event about to be delivered to tracer_ (cold).
+  void TraceEvent(const Fault& f, EventKind kind);
 
   CpuEnvironment env_;
   const OpcodeTable& table_;
@@ -391,6 +404,8 @@ class Cpu final : private PageTableMemory {
   std::unordered_map<uint64_t, std::unique_ptr<CodePage>> code_pages_;
   std::vector<uint8_t> code_flags_;  // Per physical page: has decoded code.
   Insn scratch_insn_;                 // Instructions not cached (page-crossing, MMIO).
+  uint8_t scratch_bytes_[16] = {};    // The bytes scratch_insn_ was decoded from.
+  InstructionTracer* tracer_ = nullptr;  // Set only while tracing (--trace).
   // Dispatch fast path: RIPs in [fetch_rip_base_, +4096) are in fetch_page_.
   static constexpr uint64_t kNoFetch = 1ull << 63;  // Never a canonical RIP.
   uint64_t fetch_rip_base_ = kNoFetch;

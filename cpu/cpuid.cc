@@ -36,7 +36,12 @@ CpuidResult Cpuid(const CpuFeatures& f, const CpuState& state, uint32_t leaf, ui
       uint32_t ecx = Bit(13)    // CMPXCHG16B
                      | Bit(22)  // MOVBE
                      | Bit(23); // POPCNT
-      if (f.fpu_sse) ecx |= Bit(0) | Bit(9) | Bit(19) | Bit(20);  // SSE3 SSSE3 SSE4.1 SSE4.2
+      if (f.fpu_sse) {
+        // exec_sse_*.cc: SSE3, PCLMULQDQ, SSSE3, SSE4.1, SSE4.2, XSAVE; OSXSAVE
+        // mirrors CR4 (SDM Vol. 2 CPUID, Table 3-10).
+        ecx |= Bit(0) | Bit(1) | Bit(9) | Bit(19) | Bit(20) | Bit(26);
+        if (state.cr4 & cr4::kOsxsave) ecx |= Bit(27);
+      }
       if (f.x2apic) ecx |= Bit(21);
       if (f.tsc_deadline) ecx |= Bit(24);
       uint32_t edx = Bit(0)     // FPU (exec_x87.cc)
@@ -70,7 +75,11 @@ CpuidResult Cpuid(const CpuFeatures& f, const CpuState& state, uint32_t leaf, ui
               Bit(2),      // UMIP
               0};
     case 0xd:
-      return {0, 0, 0, 0};  // XSAVE is not implemented.
+      // XSAVE with the x87 and SSE components (exec_sse_state.cc): both live
+      // in the 512-byte legacy region, so every size is 512 + the 64-byte
+      // header; no XSAVEOPT/XSAVEC/XGETBV1/XSAVES (sub-leaf 1).
+      if (!f.fpu_sse || subleaf != 0) return {0, 0, 0, 0};
+      return {3, 576, 576, 0};
     case 0x80000000:
       return {kMaxExtendedLeaf, 0, 0, 0};
     case 0x80000001:

@@ -12,7 +12,7 @@ namespace x86vm {
 
 // Optional parts of the model, switched on as they are implemented or wired.
 struct CpuFeatures {
-  bool fpu_sse = false;      // MMX, FXSR, SSE-SSE4.2 (cpu/simd); the x87 FPU is always there.
+  bool fpu_sse = true;       // MMX, FXSR, SSE-SSE4.2, PCLMULQDQ, XSAVE (exec_sse_*.cc).
   bool apic = true;          // A local APIC sits at IA32_APIC_BASE.
   bool x2apic = false;       // The platform implements the x2APIC MSRs.
   bool tsc_deadline = false; // The platform implements IA32_TSC_DEADLINE.

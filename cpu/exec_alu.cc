@@ -342,8 +342,15 @@ Fault Xadd(Cpu& c, const Insn& i) {
   T src = c.RegOp<T>(i, i.reg);
   uint64_t fl = c.s.rflags;
   T sum = alu::Add<T>(dst, src, false, fl);
-  X86_TRY(c.WriteE<T>(i, sum));
-  c.SetRegOp<T>(i, i.reg, dst);
+  if (i.mod == 3) {
+    // SDM Vol. 2 "XADD": SRC := DEST, then DEST := TEMP, so with one
+    // register as both operands the sum is what remains.
+    c.SetRegOp<T>(i, i.reg, dst);
+    c.SetRegOp<T>(i, i.rm, sum);
+  } else {
+    X86_TRY(c.WriteE<T>(i, sum));
+    c.SetRegOp<T>(i, i.reg, dst);
+  }
   c.s.rflags = fl;
   return kOk;
 }
@@ -549,11 +556,9 @@ Fault Aas(Cpu& c, const Insn&) {
   uint16_t ax = c.Gpr<uint16_t>(kRax);
   uint64_t fl = c.s.rflags;
   bool adjust = (ax & 0xf) > 9 || (fl & flags::kAf);
-  if (adjust) {
-    uint8_t al = static_cast<uint8_t>(ax - 6);
-    uint8_t ah = static_cast<uint8_t>((ax >> 8) - 1);
-    ax = static_cast<uint16_t>((ah << 8) | al);
-  }
+  // SDM Vol. 2 "AAS": AX := AX - 6, then AH := AH - 1; the first step
+  // borrows from AH when AL < 6 (as AAA's AX + 106H carries into it).
+  if (adjust) ax = static_cast<uint16_t>(ax - 0x106);
   ax &= 0xff0f;
   c.SetGpr<uint16_t>(kRax, ax);
   fl = alu::SetFlag(fl, flags::kAf | flags::kCf, adjust);

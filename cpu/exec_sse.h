@@ -167,28 +167,43 @@ class FpFlags {
   // A fresh environment for one element operation.
   softfloat::FpEnv Env() const { return base_; }
   // Records what an element operation raised.
-  void Add(const softfloat::FpEnv& env) { all_ |= env.flags; }
-  void AddBits(uint8_t bits) { all_ |= bits; }
-  uint8_t raised() const { return all_; }
+  void Add(const softfloat::FpEnv& env) { stage_ |= env.flags; }
+
+  // Ends one stage of an instruction that computes in steps (DPPS: the
+  // products, then the sums), deciding as Commit does; a fault reports the
+  // flags of the earlier stages too (measured on Intel hardware).
+  Fault EndStage(Cpu& c) {
+    constexpr uint8_t kPre =
+        softfloat::kFlagInvalid | softfloat::kFlagDenormal | softfloat::kFlagDivideByZero;
+    uint8_t pre = stage_ & kPre;
+    uint8_t report = (pre & Unmasked()) ? pre : stage_;
+    if (report & Unmasked()) {
+      c.s.mxcsr |= done_ | report;
+      return Raise((c.s.cr4 & cr4::kOsxmmexcpt) ? kXm : kUd);
+    }
+    done_ |= stage_;
+    stage_ = 0;
+    return kOk;
+  }
 
   // Updates MXCSR and decides the outcome (SDM Vol. 1 11.5.2.2): an
   // unmasked pre-computation exception reports only the pre-computation
   // flags; otherwise every flag is recorded. Any unmasked exception is #XM
   // (CR4.OSXMMEXCPT = 1) or #UD, and the caller then writes nothing.
-  Fault Commit(Cpu& c) const {
-    constexpr uint8_t kPre =
-        softfloat::kFlagInvalid | softfloat::kFlagDenormal | softfloat::kFlagDivideByZero;
-    uint8_t unmasked = static_cast<uint8_t>(~base_.masks & softfloat::kAllExceptions);
-    uint8_t pre = all_ & kPre;
-    uint8_t report = (pre & unmasked) ? pre : all_;
-    c.s.mxcsr |= report;
-    if (report & unmasked) return Raise((c.s.cr4 & cr4::kOsxmmexcpt) ? kXm : kUd);
+  Fault Commit(Cpu& c) {
+    X86_TRY(EndStage(c));
+    c.s.mxcsr |= done_;
     return kOk;
   }
 
  private:
+  uint8_t Unmasked() const {
+    return static_cast<uint8_t>(~base_.masks & softfloat::kAllExceptions);
+  }
+
   softfloat::FpEnv base_;
-  uint8_t all_ = 0;
+  uint8_t done_ = 0;   // Flags of the completed stages.
+  uint8_t stage_ = 0;  // Flags of the current stage.
 };
 
 }  // namespace x86vm::sse

@@ -20,7 +20,7 @@ T Element(sse::FpFlags& fl, F op, Args... args) {
   return r;
 }
 
-Fault FinishXmm(Cpu& c, const Insn& i, const sse::FpFlags& fl, const V128& r) {
+Fault FinishXmm(Cpu& c, const Insn& i, sse::FpFlags& fl, const V128& r) {
   X86_TRY(fl.Commit(c));
   sse::SetXmm(c, i.reg, r);
   return kOk;

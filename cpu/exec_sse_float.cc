@@ -27,7 +27,7 @@ T Element(sse::FpFlags& fl, F op, Args... args) {
 }
 
 // Writes `r` to the V register when no unmasked exception was raised.
-Fault Finish(Cpu& c, const Insn& i, const sse::FpFlags& fl, const V128& r) {
+Fault Finish(Cpu& c, const Insn& i, sse::FpFlags& fl, const V128& r) {
   X86_TRY(fl.Commit(c));
   sse::SetXmm(c, i.reg, r);
   return kOk;
@@ -365,27 +365,35 @@ Fault RoundsdVxWxIb(Cpu& c, const Insn& i) {
   return Finish(c, i, fl, r);
 }
 
-// DPPS: products of the lanes selected by imm8[7:4] (else +0.0), summed as
-// (p0 + p1) + (p2 + p3), broadcast to the lanes selected by imm8[3:0]
-// (SDM Vol. 2 DPPS "Operation").
+// DPPS: products of the lanes selected by imm8[7:4] (else +0.0), summed,
+// and the sum written to the lanes selected by imm8[3:0] (SDM Vol. 2 DPPS).
+// Measured on Intel hardware, beyond the SDM's pseudocode: the sum is a
+// butterfly, lane j getting q[j] + q[j^2] with q[j] = p[j^1] + p[j], so
+// lanes can differ in which NaN comes out; and each step is its own SIMD
+// operation for exceptions: an unmasked exception in the products stops
+// before the additions (whose DE, say, is then not reported).
 Fault DppsVxWxIb(Cpu& c, const Insn& i) {
   X86_TRY(CheckSse(c));
   V128 b;
   X86_TRY(sse::ReadW(c, i, b));
   V128 a = sse::GetXmm(c, i.reg), r;
   sse::FpFlags fl(c);
-  uint32_t p[4];
+  uint32_t p[4], q[4];
   for (int n = 0; n < 4; ++n) {
     p[n] = ((i.imm >> (4 + n)) & 1) ? Element<uint32_t>(fl, MulF32, a.u32(n), b.u32(n)) : 0;
   }
-  uint32_t s01 = Element<uint32_t>(fl, AddF32, p[0], p[1]);
-  uint32_t s23 = Element<uint32_t>(fl, AddF32, p[2], p[3]);
-  uint32_t sum = Element<uint32_t>(fl, AddF32, s01, s23);
-  for (int n = 0; n < 4; ++n) r.set_u32(n, ((i.imm >> n) & 1) ? sum : 0);
+  X86_TRY(fl.EndStage(c));
+  for (int n = 0; n < 4; ++n) q[n] = Element<uint32_t>(fl, AddF32, p[n ^ 1], p[n]);
+  X86_TRY(fl.EndStage(c));
+  for (int n = 0; n < 4; ++n) {
+    uint32_t sum = Element<uint32_t>(fl, AddF32, q[n], q[n ^ 2]);
+    r.set_u32(n, ((i.imm >> n) & 1) ? sum : 0);
+  }
   return Finish(c, i, fl, r);
 }
 
-// DPPD: the same with two lanes, imm8[5:4] and imm8[1:0].
+// DPPD: the same with two lanes, imm8[5:4] and imm8[1:0]; lane j gets
+// p[j] + p[j^1] (measured, as for DPPS), after the products' stage.
 Fault DppdVxWxIb(Cpu& c, const Insn& i) {
   X86_TRY(CheckSse(c));
   V128 b;
@@ -396,8 +404,11 @@ Fault DppdVxWxIb(Cpu& c, const Insn& i) {
   for (int n = 0; n < 2; ++n) {
     p[n] = ((i.imm >> (4 + n)) & 1) ? Element<uint64_t>(fl, MulF64, a.u64(n), b.u64(n)) : 0;
   }
-  uint64_t sum = Element<uint64_t>(fl, AddF64, p[0], p[1]);
-  for (int n = 0; n < 2; ++n) r.set_u64(n, ((i.imm >> n) & 1) ? sum : 0);
+  X86_TRY(fl.EndStage(c));
+  for (int n = 0; n < 2; ++n) {
+    uint64_t sum = Element<uint64_t>(fl, AddF64, p[n], p[n ^ 1]);
+    r.set_u64(n, ((i.imm >> n) & 1) ? sum : 0);
+  }
   return Finish(c, i, fl, r);
 }
 

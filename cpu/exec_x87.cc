@@ -32,8 +32,12 @@ Fault X87Check(const Cpu& c, bool waiting) {
   return kOk;
 }
 
+// IA32_MISC_ENABLE bit 2: FOP follows every non-control instruction.
+constexpr uint64_t kMiscEnableFopCompatibility = 1u << 2;
+
 void X87Op::NoteInstruction() {
-  s_.fop = static_cast<uint16_t>(((i_.opcode & 7) << 8) | i_.modrm);
+  fop_ = static_cast<uint16_t>(((i_.opcode & 7) << 8) | i_.modrm);
+  if (c_.s.msr.misc_enable & kMiscEnableFopCompatibility) s_.fop = fop_;
   s_.fip = c_.s.rip;
   s_.fcs = c_.s.seg[kCs].selector;
   if (i_.is_mem()) {
@@ -46,7 +50,7 @@ bool X87Op::StackFault(bool overflow) {
   s_.fsw |= sw::kIe | sw::kSf;
   SetC1(overflow);
   bool masked = (s_.fcw & sw::kIe) != 0;
-  if (!masked) s_.fsw |= sw::kEs | sw::kB;
+  if (!masked) SignalUnmasked();
   return masked;
 }
 
@@ -68,7 +72,7 @@ bool X87Op::Deliver(const FpEnv& env, bool store) {
   // An invalid operation or a division by zero stops the instruction before
   // any other exception can arise (SDM Vol. 1 8.5).
   if (raised & (sw::kIe | sw::kZe)) unmasked &= sw::kIe | sw::kZe;
-  if (unmasked) s_.fsw |= sw::kEs | sw::kB;
+  if (unmasked) SignalUnmasked();
   if (raised & (sw::kIe | sw::kZe)) {
     s_.fsw |= raised;
     return unmasked == 0;
@@ -311,13 +315,13 @@ Fault CompareSti(Cpu& c, const Insn& i) {
   return kOk;
 }
 
-// FCOMI, FCOMIP, FUCOMI, FUCOMIP: the result goes to EFLAGS.
+// FCOMI, FCOMIP, FUCOMI, FUCOMIP: the result goes to EFLAGS. C1 is left
+// alone unless the stack underflows (measured on Intel hardware).
 template <bool quiet, bool pop>
 Fault CompareToFlags(Cpu& c, const Insn& i) {
   X86_TRY(X87Check(c, true));
   X87Op x(c, i);
   x.NoteInstruction();
-  x.ClearC1();
   int src = StIndex(i);
   if (x.st().IsEmpty(0) || x.st().IsEmpty(src)) {
     if (x.StackFault(false)) {
@@ -373,20 +377,19 @@ Fault LoadMem(Cpu& c, const Insn& i) {
   return kOk;
 }
 
-// FLD ST(i): pushes a copy; an empty ST(i) is an underflow whose masked
-// response pushes the indefinite QNaN.
+// FLD ST(i): pushes a copy. An empty ST(i) is an underflow, checked before
+// overflow, whose masked response pushes the indefinite QNaN even onto a
+// full register (measured on Intel hardware).
 Fault LoadSti(Cpu& c, const Insn& i) {
   X86_TRY(X87Check(c, true));
   X87Op x(c, i);
   x.NoteInstruction();
   x.ClearC1();
   int src = StIndex(i);
-  if (!x.PushOverflows()) {
-    if (x.st().IsEmpty(src)) {
-      if (x.StackFault(false)) x.st().Push(kFloat80Indefinite);
-    } else {
-      x.st().Push(x.st().St(src));
-    }
+  if (x.st().IsEmpty(src)) {
+    if (x.StackFault(false)) x.st().Push(kFloat80Indefinite);
+  } else if (!x.PushOverflows()) {
+    x.st().Push(x.st().St(src));
   }
   x.Commit();
   return kOk;
@@ -482,14 +485,16 @@ Fault StoreMem(Cpu& c, const Insn& i) {
 }
 
 // FST ST(i), FSTP ST(i) (and the FSTP1/FSTP8/FSTP9 aliases).
-template <bool pop>
+template <bool pop, bool empty_just_pops = false>
 Fault StoreSti(Cpu& c, const Insn& i) {
   X86_TRY(X87Check(c, true));
   X87Op x(c, i);
   x.NoteInstruction();
   x.ClearC1();
   int dst = StIndex(i);
-  if (x.st().IsEmpty(0)) {
+  if (x.st().IsEmpty(0) && empty_just_pops) {
+    x.st().Pop();
+  } else if (x.st().IsEmpty(0)) {
     x.Underflow(dst, pop);
   } else {
     x.st().Write(dst, x.st().St(0));
@@ -701,6 +706,11 @@ Fault FbstpM80bcd(Cpu& c, const Insn& i) { return StoreMem<Mem::kBcd, true>(c, i
 Fault FstSti(Cpu& c, const Insn& i) { return StoreSti<false>(c, i); }
 Fault FstpSti(Cpu& c, const Insn& i) { return StoreSti<true>(c, i); }
 
+// FSTP1 (D9 D8+i, undocumented): FSTP ST(i), except that an empty ST(0) is
+// not a stack underflow: the stack is just popped (measured on Intel
+// hardware; the DD and DF forms do fault).
+Fault Fstp1Sti(Cpu& c, const Insn& i) { return StoreSti<true, true>(c, i); }
+
 // FXCH: the masked response to an empty operand exchanges the indefinite
 // QNaN in its place (SDM Vol. 2 FXCH).
 Fault FxchSti(Cpu& c, const Insn& i) {
@@ -851,12 +861,14 @@ Fault MoveTop(Cpu& c, const Insn& i) {
   return kOk;
 }
 
-// FFREE ST(i) and the FFREEP alias (free, then pop).
+// FFREE ST(i) and the FFREEP alias (free, then pop). Both clear C1 (the SDM
+// leaves it undefined; Intel hardware clears it).
 template <bool pop>
 Fault FreeSti(Cpu& c, const Insn& i) {
   X86_TRY(X87Check(c, true));
   X87Op x(c, i);
   x.NoteInstruction();
+  x.ClearC1();
   x.st().Free(StIndex(i));
   if (pop) x.st().Pop();
   x.Commit();
@@ -864,12 +876,12 @@ Fault FreeSti(Cpu& c, const Insn& i) {
 }
 
 // FCMOVcc ST(0), ST(i): `cc` is the Jcc condition code (SDM Vol. 2 FCMOVcc).
+// C1 changes only on a stack underflow (measured on Intel hardware).
 template <int cc>
 Fault Fcmov(Cpu& c, const Insn& i) {
   X86_TRY(X87Check(c, true));
   X87Op x(c, i);
   x.NoteInstruction();
-  x.ClearC1();
   int src = StIndex(i);
   if (x.st().IsEmpty(0) || x.st().IsEmpty(src)) {
     x.Underflow(0, false);

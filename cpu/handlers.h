@@ -755,6 +755,7 @@ Fault FisttpM64int(Cpu&, const Insn&);
 Fault FbstpM80bcd(Cpu&, const Insn&);
 Fault FstSti(Cpu&, const Insn&);
 Fault FstpSti(Cpu&, const Insn&);
+Fault Fstp1Sti(Cpu&, const Insn&);
 Fault FxchSti(Cpu&, const Insn&);
 Fault Fchs(Cpu&, const Insn&);
 Fault Fabs(Cpu&, const Insn&);

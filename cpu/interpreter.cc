@@ -41,7 +41,9 @@ RunResult Interpreter::Run(uint64_t deadline_ns) {
     switch (exit) {
       case CpuExit::kBudget: continue;
       case CpuExit::kHalt: return {StopReason::kHalt, {}};
-      case CpuExit::kShutdown: return {StopReason::kShutdown, {}};
+      case CpuExit::kShutdown:
+        if (tracer_ != nullptr) tracer_->OnShutdown(cpu_->s);
+        return {StopReason::kShutdown, {}};
       case CpuExit::kReset: return {StopReason::kReset, {}};
       case CpuExit::kKicked: return {StopReason::kKicked, {}};
     }
@@ -71,5 +73,10 @@ void Interpreter::Reset() { cpu_->Reset(); }
 void Interpreter::InvalidateCode(uint64_t gpa, uint64_t size) { cpu_->InvalidateCode(gpa, size); }
 
 void Interpreter::MemoryMapChanged() { cpu_->FlushTlb(true); }
+
+void Interpreter::SetTracer(InstructionTracer* tracer) {
+  tracer_ = tracer;
+  cpu_->SetTracer(tracer);
+}
 
 }  // namespace x86vm

@@ -9,6 +9,7 @@
 #include "accel/vcpu.h"
 #include "cpu/cpuid.h"
 #include "cpu/platform.h"
+#include "cpu/trace_hook.h"
 
 namespace x86vm {
 
@@ -38,10 +39,15 @@ class Interpreter final : public Vcpu {
   // pointers and write permission per page. Safe to call from a device
   // callback inside Run().
   void MemoryMapChanged();
+  // Installs an execution tracer called around every instruction and event
+  // (nullptr removes it). It must outlive its installation. Without one the
+  // dispatch loop runs at full speed.
+  void SetTracer(InstructionTracer* tracer);
 
  private:
   std::unique_ptr<Cpu> cpu_;
   VirtualClock* clock_;
+  InstructionTracer* tracer_ = nullptr;
 };
 
 }  // namespace x86vm

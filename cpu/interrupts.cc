@@ -49,6 +49,13 @@ Fault Cpu::DeliverEvent(uint8_t vector, EventKind kind, bool has_error, uint32_t
                         uint64_t return_rip) {
   event_delivered_ = true;
   bool software = kind == EventKind::kSoftware || kind == EventKind::kSoftException;
+  // INT n, INT3, INTO, INT1 come here straight from their handlers; the
+  // other kinds were reported by RaiseException.
+  if (tracer_ != nullptr && (software || kind == EventKind::kIcebp)) [[unlikely]] {
+    TraceEvent(has_error ? Raise(static_cast<Vector>(vector), error_code)
+                         : Raise(static_cast<Vector>(vector)),
+               kind);
+  }
   uint32_t ext = software ? 0 : 1;
   uint32_t idt_error = vector * 8u + 2u + ext;
   uint64_t flags_now = s.rflags;
@@ -233,6 +240,9 @@ static bool PushesRf(int vector) {
 void Cpu::RaiseException(Fault f, EventKind kind, uint64_t return_rip) {
   event_delivered_ = true;
   for (;;) {
+    // Reported before RF and CR2 change, so a trace shows what the
+    // delivery itself changed.
+    if (tracer_ != nullptr) [[unlikely]] TraceEvent(f, kind);
     if (kind == EventKind::kException && PushesRf(f.vector)) s.rflags |= flags::kRf;
     if (f.vector == kPf && kind == EventKind::kException) s.cr2 = fault_address;
     if (f.vector == kDb && kind == EventKind::kException) {

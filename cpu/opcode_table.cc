@@ -230,7 +230,7 @@ const OpcodeRow kRows[] = {
     {"D9 /0 mod=11", "FLD", "ST(i)", 0, B(FldSti)},
     {"D9 /1 mod=11", "FXCH", "ST(i)", 0, B(FxchSti)},
     {"D9 D0", "FNOP", "", 0, B(Fnop)},
-    {"D9 /3 mod=11", "FSTP1", "ST(i)", 0, B(FstpSti)},  // Undocumented alias of FSTP ST(i).
+    {"D9 /3 mod=11", "FSTP1", "ST(i)", 0, B(Fstp1Sti)},  // Undocumented; see Fstp1Sti.
     {"D9 E0", "FCHS", "", 0, B(Fchs)},
     {"D9 E1", "FABS", "", 0, B(Fabs)},
     {"D9 E4", "FTST", "", 0, B(Ftst)},
@@ -666,6 +666,11 @@ const OpcodeRow kRows[] = {
     {"F3 0F 7F", "MOVDQU", "Wx,Vx", 0, B(MovupsWxVx)},
     {"NP 0F AE /4 mod!=11", "XSAVE", "mem", 0, B(XsaveM)},
     {"NP 0F AE /5 mod!=11", "XRSTOR", "mem", 0, B(XrstorM)},
+    // The fences ignore ModRM.rm (E8-EF, F0-F7, F8-FF; SDM Vol. 2 LFENCE);
+    // the exact E8/F0/F8 rows among the system rows match first.
+    {"NP 0F AE /5 mod=11", "LFENCE", "", 0, B(Nop)},
+    {"NP 0F AE /6 mod=11", "MFENCE", "", 0, B(Nop)},
+    {"NP 0F AE /7 mod=11", "SFENCE", "", 0, B(Nop)},
     {"NP 0F C2", "CMPPS", "Vps,Wps,Ib", 0, B(CmppsVxWxIb)},
     {"66 0F C2", "CMPPD", "Vpd,Wpd,Ib", 0, B(CmppdVxWxIb)},
     {"F3 0F C2", "CMPSS", "Vss,Wss,Ib", 0, B(CmpssVxWxIb)},

@@ -10,8 +10,8 @@ namespace {
 
 constexpr uint64_t kCr4Supported = cr4::kTsd | cr4::kDe | cr4::kPse | cr4::kPae | cr4::kMce |
                                    cr4::kPge | cr4::kPce | cr4::kOsfxsr | cr4::kOsxmmexcpt |
-                                   cr4::kUmip | cr4::kFsgsbase | cr4::kPcide | cr4::kSmep |
-                                   cr4::kSmap;
+                                   cr4::kUmip | cr4::kFsgsbase | cr4::kPcide | cr4::kOsxsave |
+                                   cr4::kSmep | cr4::kSmap;
 constexpr uint64_t kEferSupported = efer::kSce | efer::kLme | efer::kLma | efer::kNxe;
 
 // MSR numbers (SDM Vol. 4 Table 2-2).

@@ -88,9 +88,10 @@ TEST(CpuidTest, CoherentIntelModel) {
   CpuidResult r1 = Cpuid(f, s, 1, 0);
   EXPECT_EQ(r1[0], kProcessorSignature);
   EXPECT_TRUE(r1[3] & (1u << 6));   // PAE
-  EXPECT_FALSE(r1[3] & (1u << 25));  // SSE only once integrated.
+  EXPECT_TRUE(r1[3] & (1u << 25));  // SSE (exec_sse_*.cc), on by default.
+  f.fpu_sse = false;
+  EXPECT_FALSE(Cpuid(f, s, 1, 0)[3] & (1u << 25));
   f.fpu_sse = true;
-  EXPECT_TRUE(Cpuid(f, s, 1, 0)[3] & (1u << 25));
   CpuidResult e1 = Cpuid(f, s, 0x80000001, 0);
   EXPECT_TRUE(e1[3] & (1u << 29));  // LM
   EXPECT_TRUE(e1[3] & (1u << 20));  // NX

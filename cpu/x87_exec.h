@@ -36,9 +36,10 @@ class X87Op {
   // A softfloat environment from FCW.
   softfloat::FpEnv Env() const { return softfloat::X87Env(s_.fcw); }
 
-  // Records FOP, FCS:FIP and, for a memory operand, FDS:FDP: what a
-  // non-control instruction leaves for an exception handler (SDM Vol. 1
-  // 8.1.8, 8.1.9).
+  // Records FCS:FIP and, for a memory operand, FDS:FDP: what a non-control
+  // instruction leaves for an exception handler (SDM Vol. 1 8.1.8). FOP is
+  // recorded too in the fopcode compatibility mode (IA32_MISC_ENABLE bit 2);
+  // by default only an unmasked exception records it (SDM Vol. 1 8.1.9.1).
   void NoteInstruction();
   void ClearC1() { s_.fsw &= static_cast<uint16_t>(~x87::sw::kC1); }
   void SetC1(bool v) {
@@ -77,10 +78,17 @@ class X87Op {
   void Commit() { c_.s.x87 = s_; }
 
  private:
+  // An unmasked exception: ES and B, and FOP names this instruction.
+  void SignalUnmasked() {
+    s_.fsw |= x87::sw::kEs | x87::sw::kB;
+    s_.fop = fop_;
+  }
+
   Cpu& c_;
   const Insn& i_;
   X87State s_;
   x87::Stack st_;
+  uint16_t fop_ = 0;  // This instruction's opcode in FOP form.
 };
 
 // The ST(i) operand of a register form (ModRM.rm; REX.B does not apply).

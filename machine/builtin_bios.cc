@@ -30,8 +30,7 @@ Result<std::unique_ptr<BuiltinBios>> BuiltinBios::Attach(PcMachine& machine) {
   for (int channel = 0; channel < Piix3Ide::kChannels; ++channel) {
     for (int unit = 0; unit < Piix3Ide::kDrivesPerChannel; ++unit) {
       if (DiskImage* disk = machine.ide().disk(channel, unit)) {
-        env.disks.push_back(
-            {disk, static_cast<uint8_t>(channel), static_cast<uint8_t>(unit)});
+        env.disks.push_back({disk, static_cast<uint8_t>(channel), static_cast<uint8_t>(unit)});
       }
     }
   }
@@ -93,8 +92,8 @@ void BuiltinBios::SetUpPci() {
 
   // IDE decode on both channels.
   if (int devfn = machine_.ide().devfn(); devfn >= 0) {
-    PciFunction* ide = pci.FindFunction(static_cast<uint8_t>(devfn >> 3),
-                                        static_cast<uint8_t>(devfn & 7));
+    PciFunction* ide =
+        pci.FindFunction(static_cast<uint8_t>(devfn >> 3), static_cast<uint8_t>(devfn & 7));
     ide->WriteConfig(kIdeTimPrimary, 2, kIdeTimDecodeEnable);
     ide->WriteConfig(kIdeTimSecondary, 2, kIdeTimDecodeEnable);
   }
@@ -157,14 +156,16 @@ void BuiltinBios::SetUpPci() {
         }
         f->WriteConfig(offset, 4, static_cast<uint32_t>(mem_next));
         if (is64) {
-          f->WriteConfig(static_cast<uint8_t>(offset + 4), 4, static_cast<uint32_t>(mem_next >> 32));
+          f->WriteConfig(static_cast<uint8_t>(offset + 4), 4,
+                         static_cast<uint32_t>(mem_next >> 32));
           ++bar;
         }
         mem_next += size;
       }
       if (any_bar) {
-        f->WriteConfig(kCommand, 2, f->ReadConfig(kCommand, 2) | kCommandIo | kCommandMemory |
-                                        kCommandBusMaster);
+        f->WriteConfig(
+            kCommand, 2,
+            f->ReadConfig(kCommand, 2) | kCommandIo | kCommandMemory | kCommandBusMaster);
       }
       uint8_t pin = static_cast<uint8_t>(f->ReadConfig(kInterruptPin, 1));
       if (pin >= 1 && pin <= 4) {

@@ -191,6 +191,15 @@ Rounded Round(bool sign, int32_t exp, u128 sig, const RoundSpec& spec, FpEnv& en
       // biased up by 6000H (SDM Vol. 1 8.5.5.2).
       exp += kX87WrapBias;
       tiny = false;
+    } else {
+      // SSE with UE unmasked stores nothing (#XM). PE then says whether the
+      // result rounded to the full precision with an unbounded exponent is
+      // inexact, not the denormal rounding (measured on Intel hardware).
+      const SigRound r = RoundSig(sig, p, sign, mode);
+      if (r.inexact) env.Raise(kFlagPrecision);
+      env.rounded_up = r.incremented;
+      out.exp = spec.emin;
+      return out;
     }
   }
   if (tiny && !spec.x87 && env.flush_to_zero && env.Masked(kFlagUnderflow)) {
@@ -226,6 +235,13 @@ Rounded Round(bool sign, int32_t exp, u128 sig, const RoundSpec& spec, FpEnv& en
       // result with the exponent biased down by 6000H.
       env.Raise(kFlagOverflow);
       e -= kX87WrapBias;
+    } else if (!env.Masked(kFlagOverflow)) {
+      // SSE with OE unmasked stores nothing (#XM); PE was raised above only
+      // if rounding to the precision was inexact (measured on Intel
+      // hardware: an exact 3 * 2^127 reports OE alone).
+      env.Raise(kFlagOverflow);
+      out.infinity = true;
+      return out;
     } else {
       env.Raise(kFlagOverflow | kFlagPrecision);
       const bool to_infinity = mode == RoundingMode::kNearestEven ||

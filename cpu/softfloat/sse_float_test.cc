@@ -136,6 +136,29 @@ TEST(SseFloatTest, UnmaskedPreComputationExceptionSuppressesRoundingFlags) {
   EXPECT_EQ(env.flags, kFlagDenormal);
 }
 
+// With OE or UE unmasked SSE stores no result, and PE reports whether the
+// result rounded to 24/53 bits with an unbounded exponent is inexact (Intel
+// hardware; what cpu/sse_test.cc compares against the host at random).
+TEST(SseFloatTest, UnmaskedOverflowAndUnderflowReportPrecisionOfTheUnboundedResult) {
+  FpEnv env;
+  env.masks = kAllExceptions & ~kFlagOverflow;
+  F32Mul(0x7F000000u, 0x40400000u, env);  // 2^127 * 3: exact significand
+  EXPECT_EQ(env.flags, kFlagOverflow);
+  env.flags = 0;
+  F32Mul(0x7F000001u, 0x40400001u, env);  // inexact significand
+  EXPECT_EQ(env.flags, kFlagOverflow | kFlagPrecision);
+  env = FpEnv{};
+  env.masks = kAllExceptions & ~kFlagUnderflow;
+  F32Mul(0x00800001u, 0x3F000000u, env);  // tiny, exact with an unbounded exponent
+  EXPECT_EQ(env.flags, kFlagUnderflow);
+  env.flags = 0;
+  F64Mul(0x0010000000000001ull, 0x3FD5555555555555ull, env);
+  EXPECT_EQ(env.flags, kFlagUnderflow | kFlagPrecision);
+  env.flags = 0;
+  F64ToF32(0x3690000000000000ull, env);  // 2^-150 exactly: tiny, exact
+  EXPECT_EQ(env.flags, kFlagUnderflow);
+}
+
 template <int P>
 void CheckPredicate(Operands& ops) {
   for (int i = 0; i < 300; ++i) {

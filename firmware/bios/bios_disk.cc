@@ -1,10 +1,10 @@
 // INT 13h on the --disk images (CHS functions and the EDD 3.0 extensions;
 // Ralf Brown's Interrupt List INT 13h, Phoenix "BIOS Enhanced Disk Drive
 // Specification" 3.0 and T13 D1572 "EDD-3"), and INT 18h/19h, the boot.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-
-#include <fmt/format.h>
 
 #include "firmware/bios/bios_bda.h"
 #include "firmware/bios/bios_services.h"
@@ -273,8 +273,9 @@ void BiosServices::Int18BootFailure(BiosRegs& r) { Fatal(r, "no bootable device"
 void BiosServices::Int19Boot(BiosRegs& r) {
   const BiosDisk* d = HardDisk(0x80);
   if (d == nullptr) {
-    return Fatal(r, "no bootable disk (attach one with --disk FILE, or boot a kernel with "
-                    "--kernel)");
+    return Fatal(r,
+                 "no bootable disk (attach one with --disk FILE, or boot a kernel with "
+                 "--kernel)");
   }
   std::array<uint8_t, kSectorBytes> mbr{};
   if (!d->image->ReadSectors(0, mbr)) {

@@ -1,8 +1,8 @@
 // INT 13h and INT 19h against disk images in a temporary folder.
+#include <gtest/gtest.h>
+
 #include <array>
 #include <cstring>
-
-#include <gtest/gtest.h>
 
 #include "firmware/bios/bios_bda.h"
 #include "firmware/bios/bios_services.h"

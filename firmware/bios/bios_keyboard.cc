@@ -26,9 +26,9 @@ constexpr std::array<KeyCodes, 0x59> BuildKeyTable() {
     for (uint8_t i = 0; row[i] != 0; ++i) {
       auto scan = static_cast<uint16_t>(first_scan + i);
       auto ch = static_cast<uint16_t>(row[i]);
-      t[scan] = {static_cast<uint16_t>(scan << 8 | ch),
-                 static_cast<uint16_t>(scan << 8 | (ch - 0x20)),
-                 static_cast<uint16_t>(scan << 8 | (ch - 'a' + 1)), static_cast<uint16_t>(scan << 8)};
+      t[scan] = {
+          static_cast<uint16_t>(scan << 8 | ch), static_cast<uint16_t>(scan << 8 | (ch - 0x20)),
+          static_cast<uint16_t>(scan << 8 | (ch - 'a' + 1)), static_cast<uint16_t>(scan << 8)};
     }
   };
   letters(0x10, "qwertyuiop");
@@ -250,7 +250,8 @@ void BiosServices::Int16Keyboard(BiosRegs& r) {
   bool extended = function >= 0x10;
   // Keys for the basic functions: E0 grey-key codes become plain ones.
   auto basic = [extended](uint16_t key) {
-    if (!extended && (key & 0xff) == 0xe0 && (key >> 8) != 0) return static_cast<uint16_t>(key & 0xff00);
+    if (!extended && (key & 0xff) == 0xe0 && (key >> 8) != 0)
+      return static_cast<uint16_t>(key & 0xff00);
     return key;
   };
   switch (function) {

@@ -1,9 +1,9 @@
 // Trap dispatch, guest memory helpers and the host half of POST.
 #include "firmware/bios/bios_services.h"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 #include "firmware/bios/bios_bda.h"
 
@@ -98,17 +98,39 @@ void BiosServices::Dispatch(BiosRegs& r) {
     case 0x06:
       Fatal(r, fmt::format("invalid opcode at {:04x}:{:04x}", r.cs, r.ip));
       return;
-    case 0x08: Irq0Timer(r); return;
-    case 0x09: Irq1Keyboard(r); return;
-    case 0x10: Int10Video(r); return;
-    case 0x11: Int11Equipment(r); return;
-    case 0x12: Int12MemorySize(r); return;
-    case 0x13: Int13Disk(r); return;
-    case 0x15: Int15System(r); return;
-    case 0x16: Int16Keyboard(r); return;
-    case 0x18: Int18BootFailure(r); return;
-    case 0x19: Int19Boot(r); return;
-    case 0x1a: Int1aTime(r); return;
+    case 0x08:
+      Irq0Timer(r);
+      return;
+    case 0x09:
+      Irq1Keyboard(r);
+      return;
+    case 0x10:
+      Int10Video(r);
+      return;
+    case 0x11:
+      Int11Equipment(r);
+      return;
+    case 0x12:
+      Int12MemorySize(r);
+      return;
+    case 0x13:
+      Int13Disk(r);
+      return;
+    case 0x15:
+      Int15System(r);
+      return;
+    case 0x16:
+      Int16Keyboard(r);
+      return;
+    case 0x18:
+      Int18BootFailure(r);
+      return;
+    case 0x19:
+      Int19Boot(r);
+      return;
+    case 0x1a:
+      Int1aTime(r);
+      return;
     default:
       if (unsupported_log_.Allow()) log_->warn("trap from unserviced vector {:#x}", r.vector);
       return;

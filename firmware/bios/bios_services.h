@@ -163,7 +163,7 @@ class BiosServices {
   void ProcessScanCode(uint8_t code);
 
   // Time.
-  std::optional<uint8_t> ReadCmos(uint8_t index);
+  uint8_t ReadCmos(uint8_t index);
   void WriteCmos(uint8_t index, uint8_t value);
   bool RtcUpdating();
 

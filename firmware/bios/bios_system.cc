@@ -51,7 +51,8 @@ void BiosServices::E820(BiosRegs& r) {
     out[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(e.size >> (8 * i));
   }
   for (int i = 0; i < 4; ++i) {
-    out[static_cast<size_t>(16 + i)] = static_cast<uint8_t>(static_cast<uint32_t>(e.type) >> (8 * i));
+    out[static_cast<size_t>(16 + i)] =
+        static_cast<uint8_t>(static_cast<uint32_t>(e.type) >> (8 * i));
   }
   // ACPI 3.0 extended attributes: bit 0 "enabled" when the caller has room.
   uint32_t bytes = r.ecx >= 24 ? 24 : 20;
@@ -99,7 +100,7 @@ void BiosServices::Wait(BiosRegs& r) {
   int32_t remaining = static_cast<int32_t>(r.scratch - now_us);
   if (remaining > 1) {
     r.action = static_cast<uint64_t>(remaining) > kHaltWaitUs ? bios_abi::kActionWait
-                                                                : bios_abi::kActionRetry;
+                                                              : bios_abi::kActionRetry;
     return;
   }
   r.set_ah(0);

@@ -5,6 +5,7 @@
 #ifndef X86VM_FIRMWARE_BIOS_BIOS_TEST_UTIL_H_
 #define X86VM_FIRMWARE_BIOS_BIOS_TEST_UTIL_H_
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <array>
@@ -15,8 +16,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "firmware/bios/bios_services.h"
 
 namespace x86vm {
@@ -25,35 +24,45 @@ class FakeBiosBoard {
  public:
   FakeBiosBoard() : clock_(VirtualClock::Mode::kDeterministic) {
     memory_ = std::move(*GuestMemory::Create(16ull << 20));
-    Register(0x3f8, 8, [this](uint64_t off) -> uint64_t {
-      if (off == 0) {  // RBR.
-        if (rx.empty()) return 0;
-        uint8_t b = rx.front();
-        rx.pop_front();
-        return b;
-      }
-      if (off == 3) return lcr;
-      if (off == 5) return 0x60 | (rx.empty() ? 0 : 1);  // THRE|TEMT, DR.
-      return 0;
-    }, [this](uint64_t off, uint64_t v) {
-      if (off == 0 && !(lcr & 0x80)) serial_out.push_back(static_cast<char>(v));
-      if (off == 3) lcr = static_cast<uint8_t>(v);
-    });
-    Register(0x20, 2, [](uint64_t) -> uint64_t { return 0; }, [this](uint64_t off, uint64_t v) {
-      if (off == 0 && v == 0x20) ++eois;
-    });
-    Register(0x70, 2, [this](uint64_t off) -> uint64_t {
-      return off == 1 ? cmos[cmos_index] : 0xff;
-    }, [this](uint64_t off, uint64_t v) {
-      if (off == 0) cmos_index = static_cast<uint8_t>(v & 0x7f);
-      else cmos[cmos_index] = static_cast<uint8_t>(v);
-    });
-    Register(0x60, 1, [](uint64_t) -> uint64_t { return 0; },
-             [this](uint64_t, uint64_t v) { i8042_data.push_back(static_cast<uint8_t>(v)); });
-    Register(0x64, 1, [](uint64_t) -> uint64_t { return 0x1c; },
-             [this](uint64_t, uint64_t v) { i8042_commands.push_back(static_cast<uint8_t>(v)); });
-    Register(0x92, 1, [this](uint64_t) -> uint64_t { return port92; },
-             [this](uint64_t, uint64_t v) { port92 = static_cast<uint8_t>(v); });
+    Register(
+        0x3f8, 8,
+        [this](uint64_t off) -> uint64_t {
+          if (off == 0) {  // RBR.
+            if (rx.empty()) return 0;
+            uint8_t b = rx.front();
+            rx.pop_front();
+            return b;
+          }
+          if (off == 3) return lcr;
+          if (off == 5) return 0x60 | (rx.empty() ? 0 : 1);  // THRE|TEMT, DR.
+          return 0;
+        },
+        [this](uint64_t off, uint64_t v) {
+          if (off == 0 && !(lcr & 0x80)) serial_out.push_back(static_cast<char>(v));
+          if (off == 3) lcr = static_cast<uint8_t>(v);
+        });
+    Register(
+        0x20, 2, [](uint64_t) -> uint64_t { return 0; },
+        [this](uint64_t off, uint64_t v) {
+          if (off == 0 && v == 0x20) ++eois;
+        });
+    Register(
+        0x70, 2, [this](uint64_t off) -> uint64_t { return off == 1 ? cmos[cmos_index] : 0xff; },
+        [this](uint64_t off, uint64_t v) {
+          if (off == 0)
+            cmos_index = static_cast<uint8_t>(v & 0x7f);
+          else
+            cmos[cmos_index] = static_cast<uint8_t>(v);
+        });
+    Register(
+        0x60, 1, [](uint64_t) -> uint64_t { return 0; },
+        [this](uint64_t, uint64_t v) { i8042_data.push_back(static_cast<uint8_t>(v)); });
+    Register(
+        0x64, 1, [](uint64_t) -> uint64_t { return 0x1c; },
+        [this](uint64_t, uint64_t v) { i8042_commands.push_back(static_cast<uint8_t>(v)); });
+    Register(
+        0x92, 1, [this](uint64_t) -> uint64_t { return port92; },
+        [this](uint64_t, uint64_t v) { port92 = static_cast<uint8_t>(v); });
   }
 
   ~FakeBiosBoard() {

@@ -31,7 +31,7 @@ uint8_t FromBcd(uint8_t v) { return static_cast<uint8_t>((v >> 4) * 10 + (v & 0x
 
 }  // namespace
 
-std::optional<uint8_t> BiosServices::ReadCmos(uint8_t index) {
+uint8_t BiosServices::ReadCmos(uint8_t index) {
   env_.pio->WriteValue(kCmosIndex, 1, index);
   return static_cast<uint8_t>(env_.pio->ReadValue(kCmosData, 1));
 }
@@ -41,7 +41,7 @@ void BiosServices::WriteCmos(uint8_t index, uint8_t value) {
   env_.pio->WriteValue(kCmosData, 1, value);
 }
 
-bool BiosServices::RtcUpdating() { return ReadCmos(kRegA).value_or(0) & kRegAUip; }
+bool BiosServices::RtcUpdating() { return ReadCmos(kRegA) & kRegAUip; }
 
 void BiosServices::Irq0Timer(BiosRegs& r) {
   (void)r;
@@ -55,11 +55,11 @@ void BiosServices::Irq0Timer(BiosRegs& r) {
 }
 
 void BiosServices::Int1aTime(BiosRegs& r) {
-  uint8_t reg_b = ReadCmos(kRegB).value_or(0);
+  uint8_t reg_b = ReadCmos(kRegB);
   bool binary = reg_b & kRegBBinary;
   // Registers hold BCD for INT 1Ah whatever mode the RTC is in.
   auto get = [&](uint8_t index) {
-    uint8_t v = ReadCmos(index).value_or(0);
+    uint8_t v = ReadCmos(index);
     return binary ? ToBcd(v) : v;
   };
   auto put = [&](uint8_t index, uint8_t bcd) { WriteCmos(index, binary ? FromBcd(bcd) : bcd); };
@@ -91,7 +91,7 @@ void BiosServices::Int1aTime(BiosRegs& r) {
         r.set_dh(get(kSeconds));
         r.set_dl(reg_b & kRegBDst);
       } else {
-        r.set_ch(ReadCmos(kCentury).value_or(0x20));
+        r.set_ch(ReadCmos(kCentury));
         r.set_cl(get(kYear));
         r.set_dh(get(kMonth));
         r.set_dl(get(kDay));

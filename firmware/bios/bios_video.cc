@@ -190,7 +190,8 @@ void BiosServices::Int10Video(BiosRegs& r) {
     }
     case 0x05:  // Active page.
       Write8(bda::kVideoPage, r.al() & 7);
-      Write16(bda::kVideoPageStart, static_cast<uint16_t>((r.al() & 7) * Read16(bda::kVideoPageBytes)));
+      Write16(bda::kVideoPageStart,
+              static_cast<uint16_t>((r.al() & 7) * Read16(bda::kVideoPageBytes)));
       return;
     case 0x06:
     case 0x07:

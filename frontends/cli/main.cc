@@ -11,6 +11,7 @@
 
 #include "accel/kvm/kvm_vcpu.h"
 #include "cpu/interpreter.h"
+#include "cpu/trace.h"
 #include "frontends/chardev.h"
 #include "frontends/cli/options.h"
 #include "machine/boot_payload.h"
@@ -61,6 +62,10 @@ int Main(int argc, char** argv) {
   if (o.version) {
     fmt::print("{}\n", VersionText());
     return 0;
+  }
+  if (!o.trace.empty() && o.accel == "kvm") {
+    fmt::print(stderr, "x86vm: --trace: only the interpreter traces (use --accel interp or auto)\n");
+    return kExitUsage;
   }
   if (auto missing = NotBuiltYet(o)) {
     fmt::print(stderr, "x86vm: {}\n", *missing);
@@ -129,6 +134,21 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // --trace: created before the engine, which points at it.
+  std::unique_ptr<TraceWriter> trace;
+  if (!o.trace.empty()) {
+    TraceFilter filter;
+    for (const AddressRange& r : o.trace_ranges) filter.ranges.push_back({r.start, r.end});
+    filter.skip = o.trace_skip;
+    filter.limit = o.trace_limit;
+    auto t = TraceWriter::Open(o.trace, std::move(filter));
+    if (!t) {
+      fmt::print(stderr, "x86vm: {}\n", t.error().message);
+      return kExitUsage;
+    }
+    trace = std::move(*t);
+  }
+
   PcCpuPlatform platform(machine);
   CpuEnvironment env = MakeCpuEnvironment(machine, &platform);
   std::unique_ptr<Vcpu> cpu;
@@ -147,6 +167,7 @@ int Main(int argc, char** argv) {
     machine.memory().set_write_observer(
         [raw](uint64_t gpa, uint64_t size) { raw->InvalidateCode(gpa, size); });
     machine.memory().set_map_observer([raw] { raw->MemoryMapChanged(); });
+    if (trace) raw->SetTracer(trace.get());
     cpu = std::move(interp);
   }
   if (auto r = payload->Load(machine, *cpu); !r) {
@@ -160,6 +181,7 @@ int Main(int argc, char** argv) {
   run.serial_input = serial->get();
   run.after_reset = load_payload;
   RunOutcome outcome = RunMachine(machine, *cpu, run);
+  if (trace) trace->Flush();
   (*serial)->Flush();
   if (debugcon) debugcon->Flush();
   if (!outcome.message.empty()) fmt::print(stderr, "x86vm: {}\n", outcome.message);

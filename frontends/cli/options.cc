@@ -48,6 +48,22 @@ std::optional<UsageError> CheckCharSpec(std::string_view option, const std::stri
   return std::nullopt;
 }
 
+// START-END (END exclusive) or START+SIZE, each a number.
+std::optional<UsageError> ParseRange(const std::string& value, AddressRange& out) {
+  size_t sep = value.find_first_of("-+");
+  auto bad = [&](std::string_view why) {
+    return UsageError{fmt::format("--trace-range: '{}' {} (START-END or START+SIZE)", value, why)};
+  };
+  if (sep == std::string::npos) return bad("is not a range");
+  auto start = ParseNumber(std::string_view(value).substr(0, sep));
+  auto second = ParseNumber(std::string_view(value).substr(sep + 1));
+  if (!start || !second) return bad("has a malformed number");
+  uint64_t end = value[sep] == '+' ? *start + *second : *second;
+  if (end <= *start) return bad("is empty");
+  out = {*start, end};
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& args) {
@@ -149,6 +165,35 @@ std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& 
          o.clock = v;
          return CheckOneOf("--clock", v, {"realtime", "deterministic"});
        }},
+      {"--trace",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         if (v.empty()) return UsageError{"--trace: empty file name"};
+         o.trace = v;
+         return std::nullopt;
+       }},
+      {"--trace-range",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         AddressRange r;
+         if (auto e = ParseRange(v, r)) return e;
+         o.trace_ranges.push_back(r);
+         return std::nullopt;
+       }},
+      {"--trace-skip",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         auto n = ParseNumber(v);
+         if (!n) return UsageError{fmt::format("--trace-skip: '{}' is not a number", v)};
+         o.trace_skip = *n;
+         return std::nullopt;
+       }},
+      {"--trace-limit",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         auto n = ParseNumber(v);
+         if (!n || *n == 0) {
+           return UsageError{fmt::format("--trace-limit: '{}' is not a positive number", v)};
+         }
+         o.trace_limit = *n;
+         return std::nullopt;
+       }},
       {"--log",
        [&](const std::string& v) -> std::optional<UsageError> {
          o.log = v;
@@ -185,6 +230,9 @@ std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& 
     }
     if (auto e = h->second(*value)) return std::unexpected(*e);
   }
+  if (o.trace.empty() && (!o.trace_ranges.empty() || o.trace_skip != 0 || o.trace_limit)) {
+    return Usage("--trace-range, --trace-skip and --trace-limit need --trace FILE");
+  }
   return o;
 }
 
@@ -213,6 +261,14 @@ Diagnostics:
   --log SPEC             log levels: LEVEL or COMPONENT=LEVEL,... (trace debug info
                          warn error off; default warn). Components: pio mmio pic pit
                          rtc com1 i8042 pci fw_cfg lapic ioapic acpi_pm machine
+  --trace FILE           write every executed instruction to FILE: CS:RIP, linear
+                         address, bytes, disassembly, changed registers, and a
+                         "---" line per exception or interrupt (interpreter only)
+  --trace-range START-END  trace only RIPs whose linear address is in [START, END)
+                         (or START+SIZE); repeatable
+  --trace-skip N         start the trace after N (in-range) instructions; lines are
+                         numbered, so a number seen in one trace is a skip for the next
+  --trace-limit N        stop tracing after N instructions (then full speed)
   --help                 this text
   --version              the version
 

@@ -20,6 +20,12 @@ struct DiskOption {
   bool read_only = false;
 };
 
+// One --trace-range: linear RIP addresses [start, end).
+struct AddressRange {
+  uint64_t start = 0;
+  uint64_t end = 0;
+};
+
 // Everything the command line can say.
 struct Options {
   uint64_t memory_bytes = 512ull << 20;
@@ -36,6 +42,10 @@ struct Options {
   std::string clock = "realtime";    // realtime | deterministic
   bool no_reboot = false;
   std::string log = "warn";          // --log SPEC
+  std::string trace;                 // --trace FILE; empty: no trace
+  std::vector<AddressRange> trace_ranges;  // --trace-range, repeatable
+  uint64_t trace_skip = 0;           // --trace-skip N
+  std::optional<uint64_t> trace_limit;  // --trace-limit N
   bool help = false;
   bool version = false;
 };

@@ -45,6 +45,25 @@ TEST(Options, DisksAreRepeatableAndChecked) {
   EXPECT_NE(bad.error().message.find("--disk"), std::string::npos);
 }
 
+TEST(Options, TraceOptions) {
+  auto o = Parse({"--trace", "/tmp/t.txt", "--trace-range", "0x7c00-0x7e00",
+                  "--trace-range=0x100000+0x1000", "--trace-skip", "10", "--trace-limit", "0x100"})
+               .value();
+  EXPECT_EQ(o.trace, "/tmp/t.txt");
+  ASSERT_EQ(o.trace_ranges.size(), 2u);
+  EXPECT_EQ(o.trace_ranges[0].start, 0x7c00u);
+  EXPECT_EQ(o.trace_ranges[0].end, 0x7e00u);
+  EXPECT_EQ(o.trace_ranges[1].start, 0x100000u);
+  EXPECT_EQ(o.trace_ranges[1].end, 0x101000u);
+  EXPECT_EQ(o.trace_skip, 10u);
+  EXPECT_EQ(*o.trace_limit, 0x100u);
+  auto off = Parse({}).value();
+  EXPECT_TRUE(off.trace.empty());
+  EXPECT_TRUE(off.trace_ranges.empty());
+  EXPECT_EQ(off.trace_skip, 0u);
+  EXPECT_FALSE(off.trace_limit.has_value());
+}
+
 TEST(Options, ErrorsNameTheOptionOrFile) {
   struct Case {
     std::vector<std::string> args;
@@ -64,6 +83,14 @@ TEST(Options, ErrorsNameTheOptionOrFile) {
            {{"--display", "gtk"}, "--display"},
            {{"--log", "loud"}, "--log"},
            {{"--no-reboot=1"}, "--no-reboot"},
+           {{"--trace", ""}, "--trace"},
+           {{"--trace", "t", "--trace-range", "0x7c00"}, "--trace-range"},
+           {{"--trace", "t", "--trace-range", "0x7e00-0x7c00"}, "--trace-range"},
+           {{"--trace", "t", "--trace-range", "0x7c00-zz"}, "--trace-range"},
+           {{"--trace", "t", "--trace-skip", "many"}, "--trace-skip"},
+           {{"--trace", "t", "--trace-limit", "0"}, "--trace-limit"},
+           {{"--trace-limit", "5"}, "need --trace"},
+           {{"--trace-range", "1-2"}, "need --trace"},
        }) {
     auto r = Parse(c.args);
     ASSERT_FALSE(r.has_value()) << c.args[0];
@@ -76,7 +103,8 @@ TEST(Options, HelpListsEveryOption) {
   std::string help = HelpText();
   for (const char* name : {"--memory", "--accel", "--bios", "--kernel", "--initrd", "--append",
                            "--disk", "--serial", "--display", "--debugcon", "--exit-port",
-                           "--no-reboot", "--log", "--help", "--version"}) {
+                           "--no-reboot", "--log", "--trace", "--trace-range", "--trace-skip",
+                           "--trace-limit", "--help", "--version"}) {
     EXPECT_NE(help.find(name), std::string::npos) << name;
   }
 }

@@ -4,11 +4,13 @@
 #  - services.img prints what the BIOS services return (INT 10h/11h/12h/13h/
 #    15h/16h/1Ah); the output must equal services.expected, and the sector it
 #    wrote with INT 13h AH=43h must be in the image file afterwards.
+#  - reset.img resets the machine once; the BIOS must POST and boot again.
 #  - no disk, and a disk without the 55AAh signature: a clear message and a halt.
 set -u
 x86vm=$1
 services_img=$2
 expected=$3
+reset_img=$4
 failures=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,6 +30,18 @@ if [[ $(dd if="$tmp/disk.img" bs=512 skip=100 count=1 2>/dev/null | head -c 16) 
   fail "services: the INT 13h write did not reach the image"
 fi
 [[ $failures -eq 0 ]] && echo "ok   services"
+
+# A reset: POST and boot run again (the banner twice), the second boot exits.
+cp "$reset_img" "$tmp/reset.img"
+chmod u+w "$tmp/reset.img"
+truncate -s 64K "$tmp/reset.img"
+timeout 20 "$x86vm" --disk "$tmp/reset.img" --exit-port 0xf4 >"$tmp/out" 2>"$tmp/err" </dev/null
+status=$?
+if [[ $status -ne 35 ]] || [[ $(grep -c "x86vm BIOS" "$tmp/out") -ne 2 ]] || ! grep -q "after reset" "$tmp/out"; then
+  fail "reset: status $status"; cat "$tmp/out" "$tmp/err"
+else
+  echo "ok   reset"
+fi
 
 # The default firmware is the builtin BIOS: without a disk it says so and halts.
 timeout 20 "$x86vm" --exit-port 0xf4 >"$tmp/out" 2>"$tmp/err" </dev/null
