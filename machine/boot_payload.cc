@@ -83,8 +83,27 @@ Result<> BootPayload::MapRom(PcMachine& machine) {
     auto bios = BuiltinBios::Attach(machine);
     if (!bios) return std::unexpected(bios.error());
     bios_services_ = std::move(*bios);
+    return {};
   }
-  return {};
+  return AddFirmwareConfig(machine);
+}
+
+Result<> BootPayload::AddFirmwareConfig(PcMachine& machine) {
+  // What a QEMU-compatible firmware (SeaBIOS, OVMF, a raw image) learns
+  // through fw_cfg: the ACPI tables with QEMU's table-loader, and SeaBIOS's
+  // serial console on COM1 so its menu and the boot loader's text show on
+  // --serial without a VGA.
+  auto acpi = BuildAcpiFwCfgFiles(DescribePcForAcpi());
+  if (!acpi) return std::unexpected(acpi.error());
+  for (AcpiFwCfgFile& f : *acpi) {
+    if (auto r = machine.fw_cfg().AddFile(f.name, std::move(f.bytes)); !r) return r;
+  }
+  const uint16_t com1 = PcMachine::kComPorts[0];
+  std::vector<uint8_t> sercon = {static_cast<uint8_t>(com1), static_cast<uint8_t>(com1 >> 8)};
+  if (auto r = machine.fw_cfg().AddFile("etc/sercon-port", sercon); !r) return r;
+  // Boot the first IDE disk (SeaBIOS's bootorder syntax for 00:01.1).
+  std::string order = "/pci@i0cf8/ide@1,1/drive@0/disk@0\n";
+  return machine.fw_cfg().AddFile("bootorder", std::vector<uint8_t>(order.begin(), order.end()));
 }
 
 Result<> BootPayload::Load(PcMachine& machine, Vcpu& vcpu) const {

@@ -37,11 +37,16 @@ class BootPayload {
   // Maps ROM images into memory (and attaches the builtin BIOS's services);
   // call once, before the first Load().
   Result<> MapRom(PcMachine& machine);
+  // The Debian path of SeaBIOS's 256 KiB image (--bios seabios).
+  static constexpr const char* kSeaBiosPath = "/usr/share/seabios/bios-256k.bin";
+
   // Places everything in guest memory and sets the CPU's entry state. Run
   // at power-on and after every reset.
   Result<> Load(PcMachine& machine, Vcpu& vcpu) const;
 
  private:
+  // fw_cfg files QEMU-compatible firmware reads (ACPI, console, boot order).
+  static Result<> AddFirmwareConfig(PcMachine& machine);
   struct File {
     std::string path;
     std::vector<uint8_t> bytes;

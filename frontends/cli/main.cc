@@ -38,7 +38,7 @@ class DebugConBackend : public DebugConSink {
 // Options that name something not built yet fail with one line each.
 std::optional<std::string> NotBuiltYet(const Options& o) {
   if (o.display == "sdl") return "--display sdl: the SDL display is not built yet";
-  if (o.kernel.empty() && (o.bios == "seabios" || o.bios == "ovmf")) {
+  if (o.kernel.empty() && o.bios == "ovmf") {
     return fmt::format(
         "--bios {}: this firmware is not built yet (boot with --kernel, or --bios PATH "
         "for a raw firmware image)",
@@ -121,6 +121,8 @@ int Main(int argc, char** argv) {
     payload = BootPayload::ForKernel(o.kernel, initrds, o.append);
   } else if (o.bios == "builtin") {
     payload = BootPayload::ForBuiltinBios();
+  } else if (o.bios == "seabios") {
+    payload = BootPayload::ForFirmware(BootPayload::kSeaBiosPath);
   } else if (o.bios != "none") {
     payload = BootPayload::ForFirmware(o.bios);
   }

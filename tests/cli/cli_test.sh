@@ -6,6 +6,7 @@ set -u
 x86vm=$1
 hello=$2
 clock=$3
+mbr_disk=$4
 failures=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -72,6 +73,17 @@ if ! cmp -s "$tmp/clock1.txt" "$tmp/clock2.txt" || [[ ! -s $tmp/clock1.txt ]]; t
   failures=$((failures+1))
 fi
 check realtime 1 "" -- --bios "$clock" --exit-port 0xf4
+
+# Firmware boots a disk: SeaBIOS (Debian's image, through fw_cfg and its serial
+# console) and the builtin BIOS both run the boot sector, which prints through
+# INT 10h and exits with (0x21<<1)|1.
+cp "$mbr_disk" "$tmp/disk.img"
+if [[ -f /usr/share/seabios/bios-256k.bin ]]; then
+  check seabios-disk 67 "MBR says hi" -- --bios seabios --disk "$tmp/disk.img" --exit-port 0xf4
+else
+  echo "skip seabios-disk: Debian's seabios package is not installed"
+fi
+check builtin-bios-disk 67 "MBR says hi" -- --bios builtin --disk "$tmp/disk.img" --exit-port 0xf4
 
 if [[ $failures -ne 0 ]]; then echo "$failures failure(s)"; exit 1; fi
 echo "all command-line checks passed"
