@@ -183,7 +183,7 @@ Result<> KvmVcpu::Impl::Init() {
     // Some KVMs (the software one on our test machines) implement no CPUID
     // ioctl at all: the guest then sees the host's CPUID, which differs from
     // the interpreter's, so switching engines mid-run is unsafe there.
-    log->warn("{}: the guest sees KVM's own CPUID, not our model", r.error().message);
+    log->info("{}: the guest sees KVM's own CPUID, not our model", r.error().message);
   }
 
   // TSC: run it at our 1 GHz when KVM can scale it, else note its rate.
@@ -226,12 +226,12 @@ Result<> KvmVcpu::Impl::Init() {
     if (!MsrIsEmulatable(index)) lost += (lost.empty() ? "" : ", ") + MsrName(index);
   }
   if (!lost.empty()) {
-    log->warn("KVM refuses KVM_GET/SET_MSRS for {}: values set by SetState do not reach the "
+    log->info("KVM refuses KVM_GET/SET_MSRS for {}: values set by SetState do not reach the "
               "guest and guest writes are not seen by GetState",
               lost);
   }
   if (limits.fpu_drops_mxcsr) {
-    log->warn("KVM_SET_FPU/KVM_GET_FPU do not carry MXCSR here; on the KVMs seen doing this, "
+    log->info("KVM_SET_FPU/KVM_GET_FPU do not carry MXCSR here; on the KVMs seen doing this, "
               "KVM_SET_FPU does not reach the guest at all");
   }
 

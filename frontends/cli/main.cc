@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "accel/kvm/kvm_vcpu.h"
+#include "accel/policy.h"
+#include "base/log.h"
 #include "cpu/interpreter.h"
 #include "cpu/trace.h"
 #include "frontends/chardev.h"
@@ -45,6 +47,26 @@ std::optional<std::string> NotBuiltYet(const Options& o) {
         o.bios);
   }
   return std::nullopt;
+}
+
+// --stats: what ran the guest and how fast, on stderr.
+void PrintStats(Vcpu& cpu, const std::string& reason, uint64_t wall_ns) {
+  double seconds = static_cast<double>(wall_ns) / 1e9;
+  uint64_t instructions = cpu.instructions_retired();
+  fmt::print(stderr, "x86vm stats: engine {} ({})\n", cpu.engine_name(), reason);
+  fmt::print(stderr, "x86vm stats: {:.3f} s, {} guest instructions, {:.1f} M instructions/s{}\n",
+             seconds, instructions, static_cast<double>(instructions) / 1e6 / seconds,
+             std::string_view(cpu.engine_name()) == "kvm" ? " (estimated from time)" : "");
+  if (auto* kvm = dynamic_cast<KvmVcpu*>(&cpu)) {
+    const KvmStats& k = kvm->stats();
+    fmt::print(stderr,
+               "x86vm stats: KVM_RUN {} times, {:.3f} s inside; exits: io {} mmio {} msr {} "
+               "hlt {} irq-window {} signal {} other {}; injected {} interrupts, {} NMIs\n",
+               k.runs, static_cast<double>(k.ns_in_kvm_run) / 1e9, k.io_exits, k.mmio_exits,
+               k.msr_exits, k.hlt_exits, k.window_exits, k.signal_exits, k.other_exits,
+               k.interrupts_injected, k.nmis_injected);
+  }
+  fmt::print(stderr, "x86vm stats: handovers between engines: 0\n");
 }
 
 int Main(int argc, char** argv) {
@@ -153,24 +175,17 @@ int Main(int argc, char** argv) {
 
   PcCpuPlatform platform(machine);
   CpuEnvironment env = MakeCpuEnvironment(machine, &platform);
-  std::unique_ptr<Vcpu> cpu;
-  if (o.accel == "kvm") {
-    auto kvm = KvmVcpu::Create(env);
-    if (!kvm) {
-      fmt::print(stderr, "x86vm: --accel kvm: {}\n", kvm.error().message);
-      return kExitFailure;
-    }
-    cpu = std::move(*kvm);
-  } else {
-    // "auto" runs the interpreter until the engine policy lands: on hosts
-    // whose KVM emulates ring-0 code (these machines) that is the faster choice.
-    auto interp = std::make_unique<Interpreter>(env);
-    Interpreter* raw = interp.get();
+  auto engine = CreateEngine(o.accel, env);
+  if (!engine) {
+    fmt::print(stderr, "x86vm: {}\n", engine.error().message);
+    return kExitFailure;
+  }
+  Logger("accel")->info("engine {}: {}", engine->vcpu->engine_name(), engine->reason);
+  std::unique_ptr<Vcpu>& cpu = engine->vcpu;
+  if (Interpreter* interp = engine->interpreter) {
     machine.memory().set_write_observer(
-        [raw](uint64_t gpa, uint64_t size) { raw->InvalidateCode(gpa, size); });
-    machine.memory().set_map_observer([raw] { raw->MemoryMapChanged(); });
-    if (trace) raw->SetTracer(trace.get());
-    cpu = std::move(interp);
+        [interp](uint64_t gpa, uint64_t size) { interp->InvalidateCode(gpa, size); });
+    machine.memory().set_map_observer([interp] { interp->MemoryMapChanged(); });
   }
   if (auto r = payload->Load(machine, *cpu); !r) {
     fmt::print(stderr, "x86vm: {}\n", r.error().message);
@@ -182,7 +197,9 @@ int Main(int argc, char** argv) {
   run.no_reboot = o.no_reboot;
   run.serial_input = serial->get();
   run.after_reset = load_payload;
+  uint64_t start_ns = HostMonotonicNs();
   RunOutcome outcome = RunMachine(machine, *cpu, run);
+  if (o.stats) PrintStats(*cpu, engine->reason, HostMonotonicNs() - start_ns);
   if (trace) trace->Flush();
   (*serial)->Flush();
   if (debugcon) debugcon->Flush();

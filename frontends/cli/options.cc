@@ -203,6 +203,7 @@ std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& 
   };
   const std::map<std::string, bool*, std::less<>> flags = {
       {"--no-reboot", &o.no_reboot},
+      {"--stats", &o.stats},
       {"--help", &o.help},
       {"-h", &o.help},
       {"--version", &o.version},
@@ -258,6 +259,7 @@ Console and devices:
   --debugcon BACKEND     bytes written to ports 0x402/0xE9: stdio | file:PATH | none
   --exit-port PORT       a write of V to PORT exits with status (V<<1)|1
 Diagnostics:
+  --stats                print at exit: engine, time, guest instructions, KVM exits
   --log SPEC             log levels: LEVEL or COMPONENT=LEVEL,... (trace debug info
                          warn error off; default warn). Components: pio mmio pic pit
                          rtc com1 i8042 pci fw_cfg lapic ioapic acpi_pm machine

@@ -41,6 +41,7 @@ struct Options {
   std::optional<uint16_t> exit_port; // --exit-port PORT
   std::string clock = "realtime";    // realtime | deterministic
   bool no_reboot = false;
+  bool stats = false;                // --stats: engine figures at exit
   std::string log = "warn";          // --log SPEC
   std::string trace;                 // --trace FILE; empty: no trace
   std::vector<AddressRange> trace_ranges;  // --trace-range, repeatable

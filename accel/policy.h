@@ -1,0 +1,42 @@
+// Which engine runs the guest: --accel interp|kvm|auto.
+//   interp  the interpreter; /dev/kvm is never opened.
+//   kvm     KVM alone; an error if it cannot be used.
+//   auto    KVM where it runs guest code on the hardware, else the
+//           interpreter. Hosts whose KVM emulates ring-0 code in software
+//           (ENVIRONMENT.md) are found by measuring a short ring-0 loop, so
+//           auto is never slower than interp there.
+#ifndef X86VM_ACCEL_POLICY_H_
+#define X86VM_ACCEL_POLICY_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "accel/vcpu.h"
+#include "base/status.h"
+#include "cpu/interpreter.h"
+#include "cpu/platform.h"
+
+namespace x86vm {
+
+// The engine picked, and why (for --stats and the log).
+struct EngineChoice {
+  std::unique_ptr<Vcpu> vcpu;
+  Interpreter* interpreter = nullptr;  // Set when the interpreter runs the guest.
+  std::string reason;
+};
+
+// Below this many ring-0 instructions per second KVM is emulating, not
+// virtualizing: hardware runs the calibration loop at hundreds of millions.
+inline constexpr double kMinKvmRing0Ips = 50e6;
+
+// Creates the engine for `accel` ("interp", "kvm" or "auto") over `env`.
+Result<EngineChoice> CreateEngine(std::string_view accel, const CpuEnvironment& env);
+
+// Runs a short real-mode (ring 0) loop in a throwaway KVM VM and returns the
+// instructions per second, or an error when KVM is unusable.
+Result<double> MeasureKvmRing0Ips();
+
+}  // namespace x86vm
+
+#endif  // X86VM_ACCEL_POLICY_H_
