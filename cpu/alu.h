@@ -23,36 +23,55 @@ inline constexpr int kBits = static_cast<int>(sizeof(T) * 8);
 template <typename T>
 inline constexpr T kSign = static_cast<T>(T{1} << (kBits<T> - 1));
 
-// True when the low byte of `v` has an even number of set bits (PF).
-constexpr bool EvenParity(uint64_t v) { return (std::popcount(static_cast<uint8_t>(v)) & 1) == 0; }
+// True when the low byte of `v` has an even number of set bits (PF). Bit n
+// of 0x9669 is set when the 4-bit value n has even parity; folding the high
+// nibble onto the low one keeps the byte's parity (no popcount: hosts
+// without POPCNT would call a library routine).
+constexpr bool EvenParity(uint64_t v) {
+  unsigned nibble = static_cast<unsigned>(v ^ (v >> 4)) & 0xf;
+  return ((0x9669u >> nibble) & 1) != 0;
+}
+
+// The ZF, SF and PF bits for a result, as an RFLAGS fragment.
+template <typename T>
+constexpr uint64_t SzpBits(T r) {
+  return (r == 0 ? flags::kZf : 0) | (static_cast<uint64_t>(r >> (kBits<T> - 1)) & 1) << 7 |
+         (EvenParity(r) ? flags::kPf : 0);
+}
+static_assert(flags::kSf == 1u << 7, "SzpBits places SF at bit 7");
 
 // Sets ZF, SF and PF from a result; keeps the other bits of `fl`.
 template <typename T>
 constexpr uint64_t SetSzp(uint64_t fl, T r) {
-  fl &= ~(flags::kZf | flags::kSf | flags::kPf);
-  if (r == 0) fl |= flags::kZf;
-  if (r & kSign<T>) fl |= flags::kSf;
-  if (EvenParity(r)) fl |= flags::kPf;
-  return fl;
+  return (fl & ~(flags::kZf | flags::kSf | flags::kPf)) | SzpBits(r);
 }
 
 // Sets or clears one flag.
 constexpr uint64_t SetFlag(uint64_t fl, uint64_t bit, bool on) {
-  return on ? (fl | bit) : (fl & ~bit);
+  return (fl & ~bit) | (on ? bit : 0);
 }
+
+// The status flags of an addition or subtraction, computed without branches
+// from the operands and result: `carries` holds the carry (or borrow) out of
+// each bit position, `overflow` has its top bit set on signed overflow.
+template <typename T>
+constexpr uint64_t AddSubFlags(T a, T b, T r, T carries, T overflow) {
+  constexpr int kTop = kBits<T> - 1;
+  return (static_cast<uint64_t>(carries >> kTop) & 1) |                          // CF
+         (static_cast<uint64_t>((a ^ b ^ r) & 0x10)) |                            // AF
+         ((static_cast<uint64_t>(overflow >> kTop) & 1) << 11) | SzpBits(r);      // OF, ZF/SF/PF
+}
+static_assert(flags::kCf == 1 && flags::kAf == 0x10 && flags::kOf == 1u << 11,
+              "AddSubFlags places CF, AF and OF at their RFLAGS bits");
 
 // ADD/ADC: r = a + b + carry_in (SDM Vol. 2 "ADD", "ADC").
 template <typename T>
 constexpr T Add(T a, T b, bool carry_in, uint64_t& fl) {
   T r = static_cast<T>(a + b + (carry_in ? 1 : 0));
   // Carry out of the top bit, and signed overflow, from the bit identities.
-  bool cf = ((a & b) | ((a | b) & static_cast<T>(~r))) & kSign<T>;
-  bool of = ((a ^ r) & (b ^ r)) & kSign<T>;
-  fl &= ~flags::kStatus;
-  fl = SetSzp(fl, r);
-  fl = SetFlag(fl, flags::kCf, cf);
-  fl = SetFlag(fl, flags::kOf, of);
-  fl = SetFlag(fl, flags::kAf, ((a ^ b ^ r) & 0x10) != 0);
+  T carries = static_cast<T>((a & b) | ((a | b) & static_cast<T>(~r)));
+  T overflow = static_cast<T>((a ^ r) & (b ^ r));
+  fl = (fl & ~flags::kStatus) | AddSubFlags<T>(a, b, r, carries, overflow);
   return r;
 }
 
@@ -60,21 +79,16 @@ constexpr T Add(T a, T b, bool carry_in, uint64_t& fl) {
 template <typename T>
 constexpr T Sub(T a, T b, bool borrow_in, uint64_t& fl) {
   T r = static_cast<T>(a - b - (borrow_in ? 1 : 0));
-  bool cf = ((static_cast<T>(~a) & b) | (static_cast<T>(~(a ^ b)) & r)) & kSign<T>;
-  bool of = ((a ^ b) & (a ^ r)) & kSign<T>;
-  fl &= ~flags::kStatus;
-  fl = SetSzp(fl, r);
-  fl = SetFlag(fl, flags::kCf, cf);
-  fl = SetFlag(fl, flags::kOf, of);
-  fl = SetFlag(fl, flags::kAf, ((a ^ b ^ r) & 0x10) != 0);
+  T borrows = static_cast<T>((static_cast<T>(~a) & b) | (static_cast<T>(~(a ^ b)) & r));
+  T overflow = static_cast<T>((a ^ b) & (a ^ r));
+  fl = (fl & ~flags::kStatus) | AddSubFlags<T>(a, b, r, borrows, overflow);
   return r;
 }
 
 // AND/OR/XOR/TEST: CF = OF = 0; AF is undefined and Intel clears it.
 template <typename T>
 constexpr T Logic(T r, uint64_t& fl) {
-  fl &= ~flags::kStatus;
-  fl = SetSzp(fl, r);
+  fl = (fl & ~flags::kStatus) | SzpBits(r);
   return r;
 }
 

@@ -163,13 +163,35 @@ class Cpu final : private PageTableMemory {
   // Checks that [offset, offset + size) may be written without writing it
   // (instructions that must fault before changing state).
   Fault ProbeWrite(int seg, uint64_t offset, unsigned size);
+  // Typed accesses: a TLB hit on an approved page is a host load or store
+  // inlined into the handler; everything else takes the precise path.
   template <typename T>
   Fault Read(int seg, uint64_t offset, T& v) {
+    if (const uint8_t* p = FastHostPointer(seg, offset, sizeof(T), Access::kRead)) [[likely]] {
+      std::memcpy(&v, p, sizeof(T));
+      return kOk;
+    }
     return ReadBytes(seg, offset, &v, sizeof(T));
   }
   template <typename T>
   Fault Write(int seg, uint64_t offset, T v) {
+    if (uint8_t* p = FastHostPointer(seg, offset, sizeof(T), Access::kWrite)) [[likely]] {
+      std::memcpy(p, &v, sizeof(T));
+      return kOk;
+    }
     return WriteBytes(seg, offset, &v, sizeof(T));
+  }
+  // Reads the destination of a read-modify-write instruction: faults as a
+  // write if the location may not be written (ProbeWrite), then reads it.
+  template <typename T>
+  Fault ReadForWrite(int seg, uint64_t offset, T& v) {
+    // x86 has no write-only pages or segments: writable implies readable.
+    if (const uint8_t* p = FastHostPointer(seg, offset, sizeof(T), Access::kWrite)) [[likely]] {
+      std::memcpy(&v, p, sizeof(T));
+      return kOk;
+    }
+    X86_TRY(ProbeWrite(seg, offset, sizeof(T)));
+    return ReadBytes(seg, offset, &v, sizeof(T));
   }
   // The E operand: register or memory.
   template <typename T>
@@ -191,10 +213,39 @@ class Cpu final : private PageTableMemory {
 
   // The host memory behind [offset, offset + size) of `seg` when one
   // already-approved TLB entry covers it for this access at the current CPL,
-  // the segment checks pass, and no breakpoint or alignment check could
-  // fire; nullptr otherwise (the caller then takes the precise path, which
-  // raises any fault). Never faults. For bulk string operations.
-  uint8_t* FastHostPointer(int seg, uint64_t offset, unsigned size, Access kind);
+  // the segment is a plain usable data segment (or 64-bit mode) within its
+  // limit, and no breakpoint or alignment check could fire; nullptr
+  // otherwise (the caller then takes the precise path, which raises any
+  // fault). Never faults. The fast path of every data access.
+  uint8_t* FastHostPointer(int seg, uint64_t offset, unsigned size, Access kind) {
+    const Segment& sg = s.seg[seg];
+    uint64_t linear;
+    if (mode_ == CodeMode::k64) [[likely]] {
+      // No limits; only FS and GS have a base (SDM Vol. 3 3.2.4). A TLB hit
+      // means the page is canonical, and the access stays in that page.
+      linear = offset + (seg >= kFs ? sg.base : 0);
+    } else {
+      // Expand-up data, readable and (for writes) writable: only the limit
+      // to check (SDM Vol. 3 5.3). Other segments take the precise path.
+      uint32_t check = seg_attr::kUnusable | seg_attr::kS | seg_attr::kCode | seg_attr::kExpandDown;
+      uint32_t want = seg_attr::kS;
+      if (kind == Access::kWrite) {
+        check |= seg_attr::kWritable;
+        want |= seg_attr::kWritable;
+      }
+      if ((sg.attr & check) != want || offset + size - 1 > sg.limit || size == 0) return nullptr;
+      linear = (sg.base + offset) & 0xffffffffull;
+    }
+    const TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
+    unsigned in_page = static_cast<unsigned>(linear & 0xfff);
+    uint8_t need = kind == Access::kWrite ? kAllowWriteS : kind == Access::kExec ? kAllowExecS : kAllowReadS;
+    if (s.cpl() == 3) need = static_cast<uint8_t>(need << 3);  // The kAllow*U bits.
+    if (e.tag != (linear >> 12) || in_page + size > 4096 || !(e.allow & need) ||
+        (s.rflags & flags::kAc) || data_bp_active_) [[unlikely]] {
+      return nullptr;
+    }
+    return e.host + in_page;
+  }
 
   // Linear-address accesses (descriptor tables, TSS, IDT use supervisor=true:
   // implicit supervisor accesses, SDM Vol. 3 4.6).
@@ -317,6 +368,7 @@ class Cpu final : private PageTableMemory {
     Translation t;         // Rights, for the slow-path recheck.
   };
   static constexpr unsigned kTlbSize = 1024;
+  // The U bits are the S bits shifted left by 3 (FastHostPointer relies on it).
   static constexpr uint8_t kAllowReadS = 1, kAllowWriteS = 2, kAllowExecS = 4;
   static constexpr uint8_t kAllowReadU = 8, kAllowWriteU = 16, kAllowExecU = 32;
 

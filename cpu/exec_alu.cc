@@ -15,7 +15,11 @@ using alu::ShiftOp;
 template <AluOp op, typename T>
 Fault AluEG(Cpu& c, const Insn& i) {
   T a, b = c.RegOp<T>(i, i.reg);
-  X86_TRY(c.ReadE<T>(i, a));
+  if constexpr (op == AluOp::kCmp) {
+    X86_TRY(c.ReadE<T>(i, a));
+  } else {
+    X86_TRY(ReadModifyE<T>(c, i, a));
+  }
   uint64_t fl = c.s.rflags;
   T r = alu::Alu<T>(op, a, b, fl);
   if constexpr (op != AluOp::kCmp) X86_TRY(c.WriteE<T>(i, r));
@@ -49,7 +53,7 @@ template <typename T>
 Fault AluEImm(Cpu& c, const Insn& i) {
   auto op = static_cast<AluOp>(Digit(i));
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(op == AluOp::kCmp ? c.ReadE<T>(i, a) : ReadModifyE<T>(c, i, a));
   uint64_t fl = c.s.rflags;
   T r = alu::Alu<T>(op, a, ImmAs<T>(i.imm), fl);
   if (op != AluOp::kCmp) X86_TRY(c.WriteE<T>(i, r));
@@ -82,7 +86,7 @@ Fault TestAccImm(Cpu& c, const Insn& i) {
 template <typename T>
 Fault IncE(Cpu& c, const Insn& i) {
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(ReadModifyE<T>(c, i, a));
   uint64_t fl = c.s.rflags;
   T r = alu::Inc<T>(a, fl);
   X86_TRY(c.WriteE<T>(i, r));
@@ -93,7 +97,7 @@ Fault IncE(Cpu& c, const Insn& i) {
 template <typename T>
 Fault DecE(Cpu& c, const Insn& i) {
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(ReadModifyE<T>(c, i, a));
   uint64_t fl = c.s.rflags;
   T r = alu::Dec<T>(a, fl);
   X86_TRY(c.WriteE<T>(i, r));
@@ -116,14 +120,14 @@ Fault DecZ(Cpu& c, const Insn& i) {
 template <typename T>
 Fault NotE(Cpu& c, const Insn& i) {
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(ReadModifyE<T>(c, i, a));
   return c.WriteE<T>(i, static_cast<T>(~a));
 }
 
 template <typename T>
 Fault NegE(Cpu& c, const Insn& i) {
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(ReadModifyE<T>(c, i, a));
   uint64_t fl = c.s.rflags;
   T r = alu::Neg<T>(a, fl);
   X86_TRY(c.WriteE<T>(i, r));
@@ -190,7 +194,7 @@ Fault ShiftE(Cpu& c, const Insn& i) {
   auto op = static_cast<ShiftOp>(Digit(i));
   unsigned count = src == kOne ? 1 : src == kCl ? c.Gpr<uint8_t>(kRcx) : static_cast<uint8_t>(i.imm);
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(ReadModifyE<T>(c, i, a));
   uint64_t fl = c.s.rflags;
   T r = alu::Shift<T>(op, a, count, fl);
   X86_TRY(c.WriteE<T>(i, r));
@@ -202,7 +206,7 @@ template <bool left, CountSrc src, typename T>
 Fault ShxdE(Cpu& c, const Insn& i) {
   unsigned count = src == kCl ? c.Gpr<uint8_t>(kRcx) : static_cast<uint8_t>(i.imm);
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(ReadModifyE<T>(c, i, a));
   T b = c.Gpr<T>(i.reg);
   uint64_t fl = c.s.rflags;
   T r = left ? alu::Shld<T>(a, b, count, fl) : alu::Shrd<T>(a, b, count, fl);
@@ -234,6 +238,7 @@ Fault BitTest(Cpu& c, const Insn& i) {
     }
   }
   if (i.is_mem()) {
+    if (op != 0) X86_TRY(c.ProbeWrite(i.seg, ea, sizeof(T)));  // Read with write intent (ReadModifyE).
     X86_TRY(c.Read<T>(i.seg, ea, value));
   } else {
     value = c.Gpr<T>(i.rm);
@@ -338,7 +343,7 @@ Fault Cwd(Cpu& c, const Insn&) {
 template <typename T>
 Fault Xadd(Cpu& c, const Insn& i) {
   T dst;
-  X86_TRY(c.ReadE<T>(i, dst));
+  X86_TRY(ReadModifyE<T>(c, i, dst));
   T src = c.RegOp<T>(i, i.reg);
   uint64_t fl = c.s.rflags;
   T sum = alu::Add<T>(dst, src, false, fl);
@@ -360,7 +365,7 @@ Fault Xadd(Cpu& c, const Insn& i) {
 template <typename T>
 Fault Cmpxchg(Cpu& c, const Insn& i) {
   T dst;
-  X86_TRY(c.ReadE<T>(i, dst));
+  X86_TRY(ReadModifyE<T>(c, i, dst));
   T acc = c.RegOp<T>(i, kRax);
   uint64_t fl = c.s.rflags;
   alu::Sub<T>(acc, dst, false, fl);

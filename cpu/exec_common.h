@@ -28,6 +28,18 @@ template <int N>
 using UInt = std::conditional_t<N == 1, uint8_t,
              std::conditional_t<N == 2, uint16_t, std::conditional_t<N == 4, uint32_t, uint64_t>>>;
 
+// Reads the destination of a read-modify-write instruction (ALU ops, INC,
+// NOT, shifts, BTS, XADD, XCHG...). The processor reads it with write
+// intent, so a memory operand that may not be written faults as a write
+// (#PF with W = 1, #GP for a read-only segment) before it is read; the
+// host's KVM oracle shows W = 1 (SDM Vol. 3 4.7).
+template <typename T>
+Fault ReadModifyE(Cpu& c, const Insn& i, T& v) {
+  if (i.is_mem()) return c.ReadForWrite<T>(i.seg, c.Ea(i), v);
+  v = c.RegOp<T>(i, i.rm);
+  return kOk;
+}
+
 // Sign-extends the low bits of an immediate to T.
 template <typename T>
 constexpr T ImmAs(uint64_t imm) {

@@ -70,7 +70,7 @@ Fault Lea(Cpu& c, const Insn& i) {
 template <typename T>
 Fault XchgEG(Cpu& c, const Insn& i) {
   T a;
-  X86_TRY(c.ReadE<T>(i, a));
+  X86_TRY(ReadModifyE<T>(c, i, a));
   T b = c.RegOp<T>(i, i.reg);
   X86_TRY(c.WriteE<T>(i, b));
   c.SetRegOp<T>(i, i.reg, a);

@@ -38,8 +38,11 @@ Fault StringOne(Cpu& c, const Insn& i) {
       Advance(c, kRdi, delta, i.addrsize);
       break;
     case StrOp::kCmps:
-      X86_TRY(c.Read<T>(i.seg, si, a));
+      // The SDM does not order the two reads; the hardware (the KVM ring-3
+      // oracle) and QEMU read ES:rDI first, so when both fault, CR2 names
+      // the destination.
       X86_TRY(c.Read<T>(kEs, di, b));
+      X86_TRY(c.Read<T>(i.seg, si, a));
       alu::Sub<T>(a, b, false, c.s.rflags);
       Advance(c, kRsi, delta, i.addrsize);
       Advance(c, kRdi, delta, i.addrsize);

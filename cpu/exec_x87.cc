@@ -272,20 +272,22 @@ void SetCompareFlags(Cpu& c, CompareResult r) {
   c.s.rflags = f;
 }
 
-// Compares ST(0) with `b` into C3 C2 C0 and pops `pops` times.
+// Compares ST(0) with `b` into C3 C2 C0 and pops `pops` times. The
+// condition codes are set even when an unmasked exception stops the pops (an
+// empty operand compares unordered), as Intel hardware does.
 void Compare(X87Op& x, Source b, bool b_empty, bool quiet, int pops) {
   x.ClearC1();
+  CompareResult r = CompareResult::kUnordered;
+  bool complete;
   if (x.st().IsEmpty(0) || b_empty) {
-    if (x.StackFault(false)) {
-      SetCompareCodes(x, CompareResult::kUnordered);
-      for (int n = 0; n < pops; ++n) x.st().Pop();
-    }
-    return;
+    complete = x.StackFault(false);
+  } else {
+    FpEnv env = x.Env();
+    r = softfloat::F80Compare(x.st().St(0), b.value, quiet, env, {false, b.denormal});
+    complete = x.Deliver(env);
   }
-  FpEnv env = x.Env();
-  CompareResult r = softfloat::F80Compare(x.st().St(0), b.value, quiet, env, {false, b.denormal});
-  if (x.Deliver(env)) {
-    SetCompareCodes(x, r);
+  SetCompareCodes(x, r);
+  if (complete) {
     for (int n = 0; n < pops; ++n) x.st().Pop();
   }
 }
@@ -315,27 +317,25 @@ Fault CompareSti(Cpu& c, const Insn& i) {
   return kOk;
 }
 
-// FCOMI, FCOMIP, FUCOMI, FUCOMIP: the result goes to EFLAGS. C1 is left
-// alone unless the stack underflows (measured on Intel hardware).
+// FCOMI, FCOMIP, FUCOMI, FUCOMIP: the result goes to EFLAGS, as for Compare.
+// C1 is left alone unless the stack underflows (measured on Intel hardware).
 template <bool quiet, bool pop>
 Fault CompareToFlags(Cpu& c, const Insn& i) {
   X86_TRY(X87Check(c, true));
   X87Op x(c, i);
   x.NoteInstruction();
   int src = StIndex(i);
+  CompareResult r = CompareResult::kUnordered;
+  bool complete;
   if (x.st().IsEmpty(0) || x.st().IsEmpty(src)) {
-    if (x.StackFault(false)) {
-      SetCompareFlags(c, CompareResult::kUnordered);
-      if (pop) x.st().Pop();
-    }
+    complete = x.StackFault(false);
   } else {
     FpEnv env = x.Env();
-    CompareResult r = softfloat::F80Compare(x.st().St(0), x.st().St(src), quiet, env);
-    if (x.Deliver(env)) {
-      SetCompareFlags(c, r);
-      if (pop) x.st().Pop();
-    }
+    r = softfloat::F80Compare(x.st().St(0), x.st().St(src), quiet, env);
+    complete = x.Deliver(env);
   }
+  SetCompareFlags(c, r);
+  if (complete && pop) x.st().Pop();
   x.Commit();
   return kOk;
 }
@@ -371,7 +371,10 @@ Fault LoadMem(Cpu& c, const Insn& i) {
       std::memcpy(bcd.data(), raw.b.data(), 10);
       v = softfloat::F80FromBcd(bcd);
     }
-    if (x.Deliver(env)) x.st().Push(v);
+    // An unmasked #D still loads the value (measured on Intel hardware);
+    // an unmasked #IA (SNaN) does not.
+    bool load = x.Deliver(env) || !(env.flags & softfloat::kFlagInvalid);
+    if (load) x.st().Push(v);
   }
   x.Commit();
   return kOk;

@@ -13,6 +13,30 @@ namespace x86vm {
 static_assert(std::endian::native == std::endian::little,
               "guest memory is accessed with host loads; a big-endian host needs byte swaps");
 
+namespace {
+
+// memcpy for the operand sizes instructions use: constant-size copies are
+// single moves, where a variable-size memcpy costs a call or REP MOVS.
+inline void CopySmall(void* dst, const void* src, unsigned size) {
+  switch (size) {
+    case 1: std::memcpy(dst, src, 1); return;
+    case 2: std::memcpy(dst, src, 2); return;
+    case 4: std::memcpy(dst, src, 4); return;
+    case 8: std::memcpy(dst, src, 8); return;
+    case 16: std::memcpy(dst, src, 16); return;
+    default: std::memcpy(dst, src, size); return;
+  }
+}
+
+// The same for stack slots (2, 4 or 8 bytes).
+inline void CopyStackSlot(void* dst, const void* src, unsigned size) {
+  if (size == 8) std::memcpy(dst, src, 8);
+  else if (size == 4) std::memcpy(dst, src, 4);
+  else std::memcpy(dst, src, 2);
+}
+
+}  // namespace
+
 // ---- Segmentation ------------------------------------------------------------
 
 Fault Cpu::SegmentLinear(int seg, uint64_t offset, unsigned size, Access kind,
@@ -84,6 +108,11 @@ Fault Cpu::Translate(uint64_t linear, Access kind, bool user, bool implicit, Tlb
   uint64_t tag = linear >> 12;
   TlbEntry& e = tlb_[tag % kTlbSize];
   entry = &e;
+  if ((s.efer & efer::kLma) && !IsCanonical(linear)) [[unlikely]] {
+    // Callers check canonical addresses first; this keeps non-canonical
+    // tags out of the TLB, which FastHostPointer relies on (SDM Vol. 1 3.3.7.1).
+    return Raise(kGp, 0);
+  }
   bool paging = (s.cr0 & cr0::kPg) != 0;
   PageAccess pa_access{kind == Access::kWrite, kind == Access::kExec, user, implicit,
                        (s.rflags & flags::kAc) != 0};
@@ -150,13 +179,13 @@ Fault Cpu::ReadLinear(uint64_t linear, void* data, unsigned size, Access kind,
   if (size <= in_page) [[likely]] {
     TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
     if (e.tag == (linear >> 12) && (e.allow & need)) [[likely]] {
-      std::memcpy(data, e.host + (linear & 0xfff), size);
+      CopySmall(data, e.host + (linear & 0xfff), size);
       return kOk;
     }
     TlbEntry* pe;
     X86_TRY(Translate(linear, kind, user, supervisor, pe));
     if (pe->host) {
-      std::memcpy(data, pe->host + (linear & 0xfff), size);
+      CopySmall(data, pe->host + (linear & 0xfff), size);
     } else {
       ReadPhysical(pe->pa_page | (linear & 0xfff), data, size);
     }
@@ -182,7 +211,7 @@ Fault Cpu::WriteLinear(uint64_t linear, const void* data, unsigned size, bool su
   if (size <= in_page) [[likely]] {
     TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
     if (e.tag == (linear >> 12) && (e.allow & need)) [[likely]] {
-      std::memcpy(e.host + (linear & 0xfff), data, size);
+      CopySmall(e.host + (linear & 0xfff), data, size);
       return kOk;
     }
     TlbEntry* pe;
@@ -203,6 +232,10 @@ Fault Cpu::WriteLinear(uint64_t linear, const void* data, unsigned size, bool su
 }
 
 Fault Cpu::ReadBytes(int seg, uint64_t offset, void* data, unsigned size) {
+  if (const uint8_t* p = FastHostPointer(seg, offset, size, Access::kRead)) {
+    CopySmall(data, p, size);
+    return kOk;
+  }
   uint64_t linear;
   X86_TRY(SegmentLinear(seg, offset, size, Access::kRead, linear));
   X86_TRY(CheckAlignment(linear, size));
@@ -211,6 +244,10 @@ Fault Cpu::ReadBytes(int seg, uint64_t offset, void* data, unsigned size) {
 }
 
 Fault Cpu::WriteBytes(int seg, uint64_t offset, const void* data, unsigned size) {
+  if (uint8_t* p = FastHostPointer(seg, offset, size, Access::kWrite)) {
+    CopySmall(p, data, size);
+    return kOk;
+  }
   uint64_t linear;
   X86_TRY(SegmentLinear(seg, offset, size, Access::kWrite, linear));
   X86_TRY(CheckAlignment(linear, size));
@@ -218,20 +255,8 @@ Fault Cpu::WriteBytes(int seg, uint64_t offset, const void* data, unsigned size)
   return WriteLinear(linear, data, size, false);
 }
 
-uint8_t* Cpu::FastHostPointer(int seg, uint64_t offset, unsigned size, Access kind) {
-  if (data_bp_active_ || (s.rflags & flags::kAc) || size == 0) return nullptr;
-  uint64_t linear;
-  if (SegmentLinear(seg, offset, size, kind, linear).faulted()) return nullptr;
-  if ((linear & 0xfff) + size > 4096) return nullptr;
-  bool user = s.cpl() == 3;
-  uint8_t need = kind == Access::kWrite ? (user ? kAllowWriteU : kAllowWriteS)
-                                        : (user ? kAllowReadU : kAllowReadS);
-  TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
-  if (e.tag != (linear >> 12) || !(e.allow & need)) return nullptr;
-  return e.host + (linear & 0xfff);
-}
-
 Fault Cpu::ProbeWrite(int seg, uint64_t offset, unsigned size) {
+  if (FastHostPointer(seg, offset, size, Access::kWrite) != nullptr) return kOk;
   uint64_t linear;
   X86_TRY(SegmentLinear(seg, offset, size, Access::kWrite, linear));
   bool user = s.cpl() == 3;
@@ -250,7 +275,7 @@ Fault Cpu::ProbeWrite(int seg, uint64_t offset, unsigned size) {
 void Cpu::ReadPhysical(uint64_t pa, void* data, unsigned size) {
   pa &= a20_mask_;
   if (uint8_t* host = env_.memory->HostPointer(pa, size, false)) {
-    std::memcpy(data, host, size);
+    CopySmall(data, host, size);
     return;
   }
   // MMIO (or unmapped): naturally sized pieces of at most 8 bytes.
@@ -268,7 +293,7 @@ void Cpu::ReadPhysical(uint64_t pa, void* data, unsigned size) {
 void Cpu::WritePhysical(uint64_t pa, const void* data, unsigned size) {
   pa &= a20_mask_;
   if (uint8_t* host = env_.memory->HostPointer(pa, size, true)) {
-    std::memcpy(host, data, size);
+    CopySmall(host, data, size);
     NoteCodeWrite(pa, size);
     return;
   }
@@ -359,7 +384,11 @@ void Cpu::AdjustRsp(int64_t delta) {
 Fault Cpu::Push(unsigned size, uint64_t value) {
   unsigned as = StackAddrSize();
   uint64_t rsp = (s.gpr[kRsp] - size) & AddrMask(as);
-  X86_TRY(WriteBytes(kSs, rsp, &value, size));
+  if (uint8_t* p = FastHostPointer(kSs, rsp, size, Access::kWrite)) [[likely]] {
+    CopyStackSlot(p, &value, size);
+  } else {
+    X86_TRY(WriteBytes(kSs, rsp, &value, size));
+  }
   AdjustRsp(-static_cast<int64_t>(size));
   return kOk;
 }
@@ -368,7 +397,11 @@ Fault Cpu::Pop(unsigned size, uint64_t& value) {
   value = 0;
   unsigned as = StackAddrSize();
   uint64_t rsp = s.gpr[kRsp] & AddrMask(as);
-  X86_TRY(ReadBytes(kSs, rsp, &value, size));
+  if (const uint8_t* p = FastHostPointer(kSs, rsp, size, Access::kRead)) [[likely]] {
+    CopyStackSlot(&value, p, size);
+  } else {
+    X86_TRY(ReadBytes(kSs, rsp, &value, size));
+  }
   AdjustRsp(size);
   return kOk;
 }

@@ -1164,5 +1164,66 @@ TEST_F(SseHostTest, XsaveMatchesTheHostAndRestores) {
   }
 }
 
+// FXSAVE (exec_x87_env.cc) writes what the host writes, in both formats;
+// LDMXCSR and FXRSTOR refuse reserved MXCSR bits with #GP(0).
+TEST_F(SseHostTest, FxsaveMatchesTheHost) {
+  Inputs in(12);
+  for (int n = 0; n < 20; ++n) {
+    Start st;
+    RandomStart(in, st);
+    for (int k = 0; k < 8; ++k) st.host.fx[32 + 16 * k + 7] |= 0x80;
+    st.host.fx[4] = static_cast<uint8_t>(in.Below(256));
+    bool rexw = n & 1;
+    std::vector<uint8_t> fxsave = {0x0f, 0xae, 0x06};  // fxsave [rsi]
+    if (rexw) fxsave.insert(fxsave.begin(), 0x48);
+    alignas(64) static uint8_t host_area[512];
+    std::memset(host_area, 0x5a, sizeof(host_area));
+    HostRegs host = st.host;
+    host.gpr[kRsi] = reinterpret_cast<uint64_t>(host_area);
+    code_.Run(fxsave, host);
+
+    CpuState s = GuestState(m_, st);
+    s.gpr[kRsi] = 0x30000;
+    s.x87.ftw = 0;
+    for (int j = 0; j < 8; ++j) {
+      if (!((st.host.fx[4] >> j) & 1)) s.x87.ftw |= static_cast<uint16_t>(3u << (2 * j));
+    }
+    uint8_t* guest_area = m_.machine().memory().HostRange(0x30000, 512);
+    std::memset(guest_area, 0x5a, 512);
+    ASSERT_EQ(m_.Run(fxsave, s), -1);
+    EXPECT_EQ(std::memcmp(host_area, guest_area, 416), 0) << "image " << n;
+    EXPECT_EQ(std::memcmp(host_area + 464, guest_area + 464, 48), 0);
+  }
+}
+
+TEST_F(SseFaultTest, ReservedMxcsrBitsAreGp) {
+  const std::vector<uint8_t> ldmxcsr = {0x0f, 0xae, 0x16};  // ldmxcsr [rsi]
+  const std::vector<uint8_t> stmxcsr = {0x0f, 0xae, 0x1e};  // stmxcsr [rsi]
+  const std::vector<uint8_t> fxrstor = {0x0f, 0xae, 0x0e};  // fxrstor [rsi]
+  uint32_t v = 0x1f80 | (1u << 16);
+  std::memcpy(m_.data(), &v, 4);
+  EXPECT_EQ(Run(ldmxcsr), kGp);
+  EXPECT_EQ(s_.mxcsr, 0x1f80u);
+  v = 0xffff;
+  std::memcpy(m_.data(), &v, 4);
+  EXPECT_EQ(Run(ldmxcsr), -1);
+  EXPECT_EQ(s_.mxcsr, 0xffffu);
+  EXPECT_EQ(Run(stmxcsr, [](CpuState& s) { s.mxcsr = 0x3f80; }), -1);
+  std::memcpy(&v, m_.data(), 4);
+  EXPECT_EQ(v, 0x3f80u);
+  EXPECT_EQ(Run(ldmxcsr, [](CpuState& s) { s.cr4 &= ~cr4::kOsfxsr; }), kUd);
+  EXPECT_EQ(Run(ldmxcsr, [](CpuState& s) { s.cr0 |= cr0::kTs; }), kNm);
+  // FXRSTOR: the MXCSR field at +24 (the image lives at 0x30000).
+  uint8_t* area = m_.machine().memory().HostRange(0x30000, 512);
+  std::memset(area, 0, 512);
+  v = 0x1f80 | (1u << 31);
+  std::memcpy(area + 24, &v, 4);
+  EXPECT_EQ(Run(fxrstor, [](CpuState& s) { s.gpr[kRsi] = 0x30000; }), kGp);
+  v = 0x1f80;
+  std::memcpy(area + 24, &v, 4);
+  EXPECT_EQ(Run(fxrstor, [](CpuState& s) { s.gpr[kRsi] = 0x30000; }), -1);
+  EXPECT_EQ(Run(fxrstor, [](CpuState& s) { s.gpr[kRsi] = 0x30008; }), kGp) << "misaligned";
+}
+
 }  // namespace
 }  // namespace x86vm

@@ -39,29 +39,32 @@ uint64_t LinearRip(const CpuState& s) {
 }
 
 // 8 hex digits for values that fit in 32 bits, else 16.
-void AppendHex(std::string& out, const char* name, uint64_t value) {
+void AppendHex(fmt::memory_buffer& out, const char* name, uint64_t value) {
   if (value >> 32) {
-    fmt::format_to(std::back_inserter(out), " {}={:016x}", name, value);
+    fmt::format_to(fmt::appender(out), " {}={:016x}", name, value);
   } else {
-    fmt::format_to(std::back_inserter(out), " {}={:08x}", name, value);
+    fmt::format_to(fmt::appender(out), " {}={:08x}", name, value);
   }
 }
 
 void AppendSegmentChange(const Segment& b, const Segment& a, const char* name, bool real_like,
-                         std::string& out) {
+                         fmt::memory_buffer& out) {
   if (a == b) return;
-  fmt::format_to(std::back_inserter(out), " {}={:04x}", name, a.selector);
+  fmt::format_to(fmt::appender(out), " {}={:04x}", name, a.selector);
   // In real and virtual-8086 mode the hidden part follows the selector;
   // show it only when it does not (unreal mode, state loaded from outside).
   bool implied = real_like && a.base == uint64_t{a.selector} << 4 && a.limit == b.limit &&
                  a.attr == b.attr;
   if (implied) return;
   if (a.base != b.base) {
-    std::string field = fmt::format("{}.base", name);
-    AppendHex(out, field.c_str(), a.base);
+    if (a.base >> 32) {
+      fmt::format_to(fmt::appender(out), " {}.base={:016x}", name, a.base);
+    } else {
+      fmt::format_to(fmt::appender(out), " {}.base={:08x}", name, a.base);
+    }
   }
-  if (a.limit != b.limit) fmt::format_to(std::back_inserter(out), " {}.limit={:08x}", name, a.limit);
-  if (a.attr != b.attr) fmt::format_to(std::back_inserter(out), " {}.attr={:x}", name, a.attr);
+  if (a.limit != b.limit) fmt::format_to(fmt::appender(out), " {}.limit={:08x}", name, a.limit);
+  if (a.attr != b.attr) fmt::format_to(fmt::appender(out), " {}.attr={:x}", name, a.attr);
 }
 
 }  // namespace
@@ -83,15 +86,15 @@ TracedRegisters TracedRegisters::From(const CpuState& s) {
 }
 
 void AppendRegisterChanges(const TracedRegisters& before, const TracedRegisters& after,
-                           std::string& out) {
+                           fmt::memory_buffer& out) {
   bool is64 = Is64BitMode(after);
   for (int i = 0; i < 16; ++i) {
     uint64_t a = after.gpr[i];
     if (a == before.gpr[i]) continue;
     if (is64 || i >= 8 || (a >> 32) != 0 || (before.gpr[i] >> 32) != 0) {
-      fmt::format_to(std::back_inserter(out), " {}={:016x}", kGprNames64[i], a);
+      fmt::format_to(fmt::appender(out), " {}={:016x}", kGprNames64[i], a);
     } else {
-      fmt::format_to(std::back_inserter(out), " {}={:08x}", kGprNames32[i], a);
+      fmt::format_to(fmt::appender(out), " {}={:08x}", kGprNames32[i], a);
     }
   }
   if (after.rflags != before.rflags) AppendHex(out, "rflags", after.rflags);
@@ -103,13 +106,13 @@ void AppendRegisterChanges(const TracedRegisters& before, const TracedRegisters&
   if (after.cr2 != before.cr2) AppendHex(out, "cr2", after.cr2);
   if (after.cr3 != before.cr3) AppendHex(out, "cr3", after.cr3);
   if (after.cr4 != before.cr4) AppendHex(out, "cr4", after.cr4);
-  if (after.cr8 != before.cr8) fmt::format_to(std::back_inserter(out), " cr8={:x}", after.cr8);
-  if (after.efer != before.efer) fmt::format_to(std::back_inserter(out), " efer={:x}", after.efer);
+  if (after.cr8 != before.cr8) fmt::format_to(fmt::appender(out), " cr8={:x}", after.cr8);
+  if (after.efer != before.efer) fmt::format_to(fmt::appender(out), " efer={:x}", after.efer);
   if (!(after.gdtr == before.gdtr)) {
-    fmt::format_to(std::back_inserter(out), " gdtr={:08x}/{:04x}", after.gdtr.base, after.gdtr.limit);
+    fmt::format_to(fmt::appender(out), " gdtr={:08x}/{:04x}", after.gdtr.base, after.gdtr.limit);
   }
   if (!(after.idtr == before.idtr)) {
-    fmt::format_to(std::back_inserter(out), " idtr={:08x}/{:04x}", after.idtr.base, after.idtr.limit);
+    fmt::format_to(fmt::appender(out), " idtr={:08x}/{:04x}", after.idtr.base, after.idtr.limit);
   }
 }
 
@@ -137,8 +140,8 @@ Disassembler::~Disassembler() {
   }
 }
 
-std::string Disassembler::Disassemble(int code_bits, uint64_t address, const uint8_t* bytes,
-                                      size_t length) {
+std::string_view Disassembler::Disassemble(int code_bits, uint64_t address, const uint8_t* bytes,
+                                           size_t length) {
   int i = code_bits == 64 ? 2 : code_bits == 32 ? 1 : 0;
   if (!handles_->open[i]) return "(no disassembler)";
   const uint8_t* code = bytes;
@@ -146,8 +149,12 @@ std::string Disassembler::Disassemble(int code_bits, uint64_t address, const uin
   uint64_t addr = address;
   cs_insn* insn = handles_->insn[i];
   if (!cs_disasm_iter(handles_->handle[i], &code, &size, &addr, insn)) return "(bad)";
-  if (insn->op_str[0] == '\0') return insn->mnemonic;
-  return fmt::format("{} {}", insn->mnemonic, insn->op_str);
+  text_ = insn->mnemonic;
+  if (insn->op_str[0] != '\0') {
+    text_ += ' ';
+    text_ += insn->op_str;
+  }
+  return text_;
 }
 
 // ---- TraceWriter ------------------------------------------------------------------
@@ -164,7 +171,7 @@ TraceWriter::TraceWriter(std::FILE* file, TraceFilter filter)
 }
 
 TraceWriter::~TraceWriter() {
-  if (line_open_) buffer_ += '\n';  // The state after it is not known any more.
+  if (line_open_) buffer_.push_back('\n');  // The state after it is not known any more.
   Flush();
   std::fclose(file_);
 }
@@ -191,12 +198,20 @@ TraceAction TraceWriter::BeforeInstruction(const TracedInstruction& insn, const 
 
   int rip_digits = insn.code_bits == 64 ? 16 : (insn.code_bits == 32 || insn.rip > 0xffff) ? 8 : 4;
   int linear_digits = insn.code_bits == 64 ? 16 : 8;
-  std::string hex;
-  for (unsigned i = 0; i < insn.length; ++i) fmt::format_to(std::back_inserter(hex), "{:02x} ", insn.bytes[i]);
-  if (!hex.empty()) hex.pop_back();
-  std::string text = disassembler_.Disassemble(insn.code_bits, insn.rip, insn.bytes, insn.length);
-  fmt::format_to(std::back_inserter(buffer_), "{:>8} {:04x}:{:0{}x} {:0{}x}  {:<30} {:<32}", index,
-                 state.seg[kCs].selector, insn.rip, rip_digits, insn.linear, linear_digits, hex, text);
+  // "b8 34 12": hex by hand, this runs for every traced instruction.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char hex[15 * 3];
+  size_t hex_size = 0;
+  for (unsigned i = 0; i < insn.length; ++i) {
+    hex[hex_size++] = kDigits[insn.bytes[i] >> 4];
+    hex[hex_size++] = kDigits[insn.bytes[i] & 0xf];
+    hex[hex_size++] = ' ';
+  }
+  if (hex_size > 0) --hex_size;
+  std::string_view text = disassembler_.Disassemble(insn.code_bits, insn.rip, insn.bytes, insn.length);
+  fmt::format_to(fmt::appender(buffer_), "{:>8} {:04x}:{:0{}x} {:0{}x}  {:<30} {:<32}", index,
+                 state.seg[kCs].selector, insn.rip, rip_digits, insn.linear, linear_digits,
+                 std::string_view(hex, hex_size), text);
   before_ = TracedRegisters::From(state);
   line_open_ = true;
   event_line_ = false;
@@ -214,22 +229,22 @@ void TraceWriter::OnEvent(const TracedEvent& event, const CpuState& state) {
   // the start without a skip) until the tracer detaches.
   bool printing = !detached_ && (written_ > 0 || filter_.skip == 0);
   if (!printing || !InRange(LinearRip(state))) return;
-  auto out = std::back_inserter(buffer_);
+  fmt::memory_buffer& out = buffer_;
   const char* name = ExceptionName(event.vector);
   switch (event.kind) {
     case TracedEventKind::kException:
-      fmt::format_to(out, "--- exception {:#04x}", event.vector);
-      if (name != nullptr) fmt::format_to(out, " ({})", name);
+      fmt::format_to(fmt::appender(out), "--- exception {:#04x}", event.vector);
+      if (name != nullptr) fmt::format_to(fmt::appender(out), " ({})", name);
       break;
-    case TracedEventKind::kExternal: fmt::format_to(out, "--- interrupt {:#04x}", event.vector); break;
-    case TracedEventKind::kNmi: fmt::format_to(out, "--- nmi"); break;
-    case TracedEventKind::kSoftware: fmt::format_to(out, "--- software interrupt {:#04x}", event.vector); break;
+    case TracedEventKind::kExternal: fmt::format_to(fmt::appender(out), "--- interrupt {:#04x}", event.vector); break;
+    case TracedEventKind::kNmi: fmt::format_to(fmt::appender(out), "--- nmi"); break;
+    case TracedEventKind::kSoftware: fmt::format_to(fmt::appender(out), "--- software interrupt {:#04x}", event.vector); break;
     case TracedEventKind::kSoftException:
-      fmt::format_to(out, "--- software exception {:#04x} ({})", event.vector, name != nullptr ? name : "?");
+      fmt::format_to(fmt::appender(out), "--- software exception {:#04x} ({})", event.vector, name != nullptr ? name : "?");
       break;
-    case TracedEventKind::kIcebp: fmt::format_to(out, "--- icebp {:#04x} (#DB)", event.vector); break;
+    case TracedEventKind::kIcebp: fmt::format_to(fmt::appender(out), "--- icebp {:#04x} (#DB)", event.vector); break;
   }
-  if (event.has_error_code) fmt::format_to(out, " error {:#06x}", event.error_code);
+  if (event.has_error_code) fmt::format_to(fmt::appender(out), " error {:#06x}", event.error_code);
   if (event.kind == TracedEventKind::kException && event.vector == 14) {  // #PF
     AppendHex(buffer_, "cr2", event.cr2);
   }
@@ -240,27 +255,31 @@ void TraceWriter::OnEvent(const TracedEvent& event, const CpuState& state) {
 
 void TraceWriter::OnShutdown(const CpuState& state) {
   if (line_open_) CloseLine(state);
-  if (!detached_ && (written_ > 0 || filter_.skip == 0)) buffer_ += "--- shutdown (triple fault)\n";
+  if (!detached_ && (written_ > 0 || filter_.skip == 0)) {
+    fmt::format_to(fmt::appender(buffer_), "--- shutdown (triple fault)\n");
+  }
   Flush();
 }
 
 void TraceWriter::CloseLine(const CpuState& state) {
   changes_.clear();
   AppendRegisterChanges(before_, TracedRegisters::From(state), changes_);
-  if (changes_.empty()) {
+  if (changes_.size() == 0) {
     // Nothing changed: no trailing padding.
-    while (!buffer_.empty() && buffer_.back() == ' ') buffer_.pop_back();
+    size_t size = buffer_.size();
+    while (size > 0 && buffer_[size - 1] == ' ') --size;
+    buffer_.resize(size);
   } else {
-    if (event_line_) buffer_ += " |";
-    buffer_ += changes_;
+    if (event_line_) buffer_.append(std::string_view(" |"));
+    buffer_.append(changes_);
   }
-  buffer_ += '\n';
+  buffer_.push_back('\n');
   line_open_ = false;
   if (buffer_.size() >= kFlushBytes) Flush();
 }
 
 void TraceWriter::Flush() {
-  if (!buffer_.empty() && !write_failed_) {
+  if (buffer_.size() != 0 && !write_failed_) {
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size() ||
         std::fflush(file_) != 0) {
       write_failed_ = true;

@@ -11,7 +11,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "base/status.h"
 #include "cpu/cpu_state.h"
@@ -56,7 +59,7 @@ struct TracedRegisters {
 // Appends " name=value" for every register that differs between `before`
 // and `after` (register names for the width of `after`'s mode).
 void AppendRegisterChanges(const TracedRegisters& before, const TracedRegisters& after,
-                           std::string& out);
+                           fmt::memory_buffer& out);
 
 // Disassembles one instruction with Capstone ("mov eax, dword ptr [ebx]");
 // "(bad)" when Capstone does not know it. Keeps one handle per mode.
@@ -66,12 +69,15 @@ class Disassembler {
   ~Disassembler();
   Disassembler(const Disassembler&) = delete;
   Disassembler& operator=(const Disassembler&) = delete;
-  // `address` (the RIP) resolves relative branch targets.
-  std::string Disassemble(int code_bits, uint64_t address, const uint8_t* bytes, size_t length);
+  // `address` (the RIP) resolves relative branch targets. The text stays
+  // valid until the next call.
+  std::string_view Disassemble(int code_bits, uint64_t address, const uint8_t* bytes,
+                               size_t length);
 
  private:
   struct Handles;
   std::unique_ptr<Handles> handles_;
+  std::string text_;
 };
 
 // Writes a trace to a file through a large buffer (flushed when full, on
@@ -107,8 +113,8 @@ class TraceWriter final : public InstructionTracer {
   std::FILE* file_;
   TraceFilter filter_;
   Disassembler disassembler_;
-  std::string buffer_;
-  std::string changes_;  // Scratch for CloseLine.
+  fmt::memory_buffer buffer_;
+  fmt::memory_buffer changes_;  // Scratch for CloseLine.
   bool line_open_ = false;
   bool event_line_ = false;  // The open line is an event's ("|" before the changes).
   bool detached_ = false;    // The limit was reached.

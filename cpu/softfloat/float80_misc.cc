@@ -39,7 +39,9 @@ Float80Remainder Remainder(Float80 fa, Float80 fb, bool ieee, FpEnv& env) {
   }
   if (a.denormal || b.denormal) env.Raise(kFlagDenormal);
   if (a.IsZero() || b.IsInfinity()) {
-    out.value = a.IsZero() ? fa : RoundExtended(internal::ToExact(a), env);
+    // The operand itself, not rounded: no #U for a denormal (measured on
+    // Intel hardware).
+    out.value = fa;
     return out;
   }
   const int32_t d = a.exp - b.exp;
@@ -125,7 +127,9 @@ Float80 F80Scale(Float80 fa, Float80 fb, FpEnv& env) {
     return b.sign ? internal::F80Zero(a.sign) : internal::F80Inf(a.sign);
   }
   if (a.denormal || b.denormal) env.Raise(kFlagDenormal);
-  if (a.IsZero() || a.IsInfinity()) return fa;
+  // Scaling by 2^(+-0) returns the operand itself: no #U for a denormal
+  // (measured on Intel hardware; trunc(0.5) = 0 does round and signal).
+  if (a.IsZero() || a.IsInfinity() || b.IsZero()) return fa;
   // trunc(b), clamped well past the point where any result over/underflows.
   int32_t n = 0;
   if (b.IsFinite() && b.exp >= 0) {

@@ -186,12 +186,19 @@ Rounded Round(bool sign, int32_t exp, u128 sig, const RoundSpec& spec, FpEnv& en
       exp < spec.emin - 1 || (exp == spec.emin - 1 && (RoundSig(sig, p, sign, mode).q >> p) == 0);
   if (tiny && !env.Masked(kFlagUnderflow)) {
     env.Raise(kFlagUnderflow);
-    if (spec.x87) {
+    if (spec.wrap) {
       // x87 with UE unmasked delivers the normalized result with the exponent
-      // biased up by 6000H (SDM Vol. 1 8.5.5.2).
+      // biased up by 6000H (SDM Vol. 1 8.5.5.2). When even that is out of
+      // range (FSCALE), a signed zero with PE, whatever the rounding mode
+      // (measured on Intel hardware).
+      if (exp + kX87WrapBias < spec.emin) {
+        env.Raise(kFlagPrecision);
+        out.exp = spec.emin;
+        return out;
+      }
       exp += kX87WrapBias;
       tiny = false;
-    } else {
+    } else if (!spec.x87) {
       // SSE with UE unmasked stores nothing (#XM). PE then says whether the
       // result rounded to the full precision with an unbounded exponent is
       // inexact, not the denormal rounding (measured on Intel hardware).
@@ -230,11 +237,19 @@ Rounded Round(bool sign, int32_t exp, u128 sig, const RoundSpec& spec, FpEnv& en
   env.rounded_up = r.incremented;
 
   if (e > spec.emax) {
-    if (spec.x87 && !env.Masked(kFlagOverflow)) {
+    if (spec.wrap && !env.Masked(kFlagOverflow)) {
       // SDM Vol. 1 8.5.4.2: unmasked x87 overflow delivers the rounded
-      // result with the exponent biased down by 6000H.
+      // result with the exponent biased down by 6000H. Beyond that range
+      // (FSCALE) it is a signed infinity with PE and C1 set, whatever the
+      // rounding mode (measured on Intel hardware).
       env.Raise(kFlagOverflow);
       e -= kX87WrapBias;
+      if (e > spec.emax) {
+        env.Raise(kFlagPrecision);
+        env.rounded_up = true;
+        out.infinity = true;
+        return out;
+      }
     } else if (!env.Masked(kFlagOverflow)) {
       // SSE with OE unmasked stores nothing (#XM); PE was raised above only
       // if rounding to the precision was inexact (measured on Intel

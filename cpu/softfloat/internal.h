@@ -64,7 +64,8 @@ struct RoundSpec {
   int precision_bits;  // 24, 53 or 64
   int32_t emin;        // unbiased exponent of the smallest normal
   int32_t emax;        // unbiased exponent of the largest finite
-  bool x87;            // x87 rules: exponent wrap when OE/UE unmasked, FTZ ignored
+  bool x87;            // x87 rules: FTZ ignored; with `wrap`, exponent wrap
+  bool wrap = false;   // x87 register results: exponent wrap when OE/UE unmasked
 };
 
 // binary32 results.
@@ -72,7 +73,7 @@ inline constexpr RoundSpec kF32Spec{24, -126, 127, false};
 // binary64 results.
 inline constexpr RoundSpec kF64Spec{53, -1022, 1023, false};
 // x87 register results at full precision (everything but the PC-controlled five).
-inline constexpr RoundSpec kF80Spec{64, -16382, 16383, true};
+inline constexpr RoundSpec kF80Spec{64, -16382, 16383, true, true};
 // x87 stores to m32fp (range of binary32, no exponent wrap).
 inline constexpr RoundSpec kF80ToF32Spec{24, -126, 127, true};
 // x87 stores to m64fp.

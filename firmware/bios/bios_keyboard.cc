@@ -161,13 +161,14 @@ std::optional<uint16_t> BiosServices::PeekKey(bool remove) {
 }
 
 void BiosServices::PollSerialInput() {
+  // One byte at a time, and only into an empty buffer: the rest of the
+  // type-ahead stays in the UART (and the host backend behind it), so a boot
+  // loader that only peeks does not swallow input meant for the OS.
+  if (PeekKey(/*remove=*/false)) return;
   Bus& pio = *env_.pio;
-  if (pio.ReadValue(kCom1 + 3, 1) & 0x80) return;  // Divisor latch open.
-  // Room first: a byte read from the UART is consumed.
-  for (int i = 0; i < 16 && !KeyBufferFull(); ++i) {
-    if (!(pio.ReadValue(kCom1 + 5, 1) & 0x01)) return;  // LSR: no data ready.
-    PushKey(SerialByteToKey(static_cast<uint8_t>(pio.ReadValue(kCom1, 1))));
-  }
+  if (pio.ReadValue(kCom1 + 3, 1) & 0x80) return;     // Divisor latch open.
+  if (!(pio.ReadValue(kCom1 + 5, 1) & 0x01)) return;  // LSR: no data ready.
+  PushKey(SerialByteToKey(static_cast<uint8_t>(pio.ReadValue(kCom1, 1))));
 }
 
 void BiosServices::ProcessScanCode(uint8_t code) {

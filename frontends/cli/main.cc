@@ -175,7 +175,8 @@ int Main(int argc, char** argv) {
 
   PcCpuPlatform platform(machine);
   CpuEnvironment env = MakeCpuEnvironment(machine, &platform);
-  auto engine = CreateEngine(o.accel, env);
+  // Only the interpreter traces: --trace makes "auto" pick it.
+  auto engine = CreateEngine(o.trace.empty() ? o.accel : std::string("interp"), env);
   if (!engine) {
     fmt::print(stderr, "x86vm: {}\n", engine.error().message);
     return kExitFailure;
@@ -186,6 +187,7 @@ int Main(int argc, char** argv) {
     machine.memory().set_write_observer(
         [interp](uint64_t gpa, uint64_t size) { interp->InvalidateCode(gpa, size); });
     machine.memory().set_map_observer([interp] { interp->MemoryMapChanged(); });
+    if (trace) interp->SetTracer(trace.get());
   }
   if (auto r = payload->Load(machine, *cpu); !r) {
     fmt::print(stderr, "x86vm: {}\n", r.error().message);

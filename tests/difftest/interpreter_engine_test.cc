@@ -146,6 +146,17 @@ TEST_F(InterpreterEngineTest, Int3IsATrapAfterTheInstruction) {
   }
 }
 
+// INT n through a gate with DPL 0 at CPL 3 is #GP(vector * 8 + 2) (SDM
+// Vol. 3 6.12.1.1). (The host KVM oracle reports #UD here: not compared.)
+TEST_F(InterpreterEngineTest, IntThroughAKernelGateIsGp) {
+  DiffCase c = BlankCase(DiffMode::kLong64, {0xcd, 0x80});
+  DiffOutcome o = Run(c);
+  ASSERT_TRUE(o.exception.has_value());
+  EXPECT_EQ(o.exception->vector, 13);
+  EXPECT_EQ(o.exception->error_code, 0x80u * 8 + 2);
+  EXPECT_EQ(o.regs.rip, c.regs.rip);
+}
+
 TEST_F(InterpreterEngineTest, XmmAndMxcsrGoInAndOut) {
   for (DiffMode mode : {DiffMode::kLong64, DiffMode::kProt32, DiffMode::kReal16}) {
     // paddd xmm0, xmm1; divps xmm2, xmm3 (1/0: ZE flag).
