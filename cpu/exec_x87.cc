@@ -104,10 +104,17 @@ enum class Mem : uint8_t { kF32, kF64, kF80, kI16, kI32, kI64, kBcd };
 
 constexpr unsigned Bytes(Mem m) {
   switch (m) {
-    case Mem::kF32: case Mem::kI32: return 4;
-    case Mem::kF64: case Mem::kI64: return 8;
-    case Mem::kI16: return 2;
-    case Mem::kF80: case Mem::kBcd: return 10;
+    case Mem::kF32:
+    case Mem::kI32:
+      return 4;
+    case Mem::kF64:
+    case Mem::kI64:
+      return 8;
+    case Mem::kI16:
+      return 2;
+    case Mem::kF80:
+    case Mem::kBcd:
+      return 10;
   }
   return 0;
 }
@@ -185,12 +192,18 @@ enum class Arith : uint8_t { kAdd, kMul, kSub, kSubr, kDiv, kDivr };
 Float80 Compute(Arith op, Float80 dst, Source src, FpEnv& env) {
   DenormalSource second{false, src.denormal}, first{src.denormal, false};
   switch (op) {
-    case Arith::kAdd: return softfloat::F80Add(dst, src.value, env, second);
-    case Arith::kMul: return softfloat::F80Mul(dst, src.value, env, second);
-    case Arith::kSub: return softfloat::F80Sub(dst, src.value, env, second);
-    case Arith::kSubr: return softfloat::F80Sub(src.value, dst, env, first);
-    case Arith::kDiv: return softfloat::F80Div(dst, src.value, env, second);
-    case Arith::kDivr: return softfloat::F80Div(src.value, dst, env, first);
+    case Arith::kAdd:
+      return softfloat::F80Add(dst, src.value, env, second);
+    case Arith::kMul:
+      return softfloat::F80Mul(dst, src.value, env, second);
+    case Arith::kSub:
+      return softfloat::F80Sub(dst, src.value, env, second);
+    case Arith::kSubr:
+      return softfloat::F80Sub(src.value, dst, env, first);
+    case Arith::kDiv:
+      return softfloat::F80Div(dst, src.value, env, second);
+    case Arith::kDivr:
+      return softfloat::F80Div(src.value, dst, env, first);
   }
   return dst;
 }
@@ -252,22 +265,37 @@ Fault ArithStiSt0(Cpu& c, const Insn& i) {
 // C1 = 0 (SDM Vol. 2 FCOM Table 3-21).
 void SetCompareCodes(X87Op& x, CompareResult r) {
   switch (r) {
-    case CompareResult::kGreater: x.SetConditionCodes(false, false, false, false); break;
-    case CompareResult::kLess: x.SetConditionCodes(false, false, false, true); break;
-    case CompareResult::kEqual: x.SetConditionCodes(true, false, false, false); break;
-    case CompareResult::kUnordered: x.SetConditionCodes(true, true, false, true); break;
+    case CompareResult::kGreater:
+      x.SetConditionCodes(false, false, false, false);
+      break;
+    case CompareResult::kLess:
+      x.SetConditionCodes(false, false, false, true);
+      break;
+    case CompareResult::kEqual:
+      x.SetConditionCodes(true, false, false, false);
+      break;
+    case CompareResult::kUnordered:
+      x.SetConditionCodes(true, true, false, true);
+      break;
   }
 }
 
 // FCOMI/FUCOMI: ZF PF CF as C3 C2 C0; OF, SF and AF cleared (SDM Vol. 2 FCOMI).
 void SetCompareFlags(Cpu& c, CompareResult r) {
-  uint64_t f = c.s.rflags & ~(flags::kZf | flags::kPf | flags::kCf | flags::kOf | flags::kSf |
-                              flags::kAf);
+  uint64_t f =
+      c.s.rflags & ~(flags::kZf | flags::kPf | flags::kCf | flags::kOf | flags::kSf | flags::kAf);
   switch (r) {
-    case CompareResult::kGreater: break;
-    case CompareResult::kLess: f |= flags::kCf; break;
-    case CompareResult::kEqual: f |= flags::kZf; break;
-    case CompareResult::kUnordered: f |= flags::kZf | flags::kPf | flags::kCf; break;
+    case CompareResult::kGreater:
+      break;
+    case CompareResult::kLess:
+      f |= flags::kCf;
+      break;
+    case CompareResult::kEqual:
+      f |= flags::kZf;
+      break;
+    case CompareResult::kUnordered:
+      f |= flags::kZf | flags::kPf | flags::kCf;
+      break;
   }
   c.s.rflags = f;
 }
@@ -427,12 +455,18 @@ Fault LoadConstant(Cpu& c, const Insn& i) {
 // integer or packed BCD indefinite (SDM Vol. 1 4.8.3.7, Table 4-3, 4.7).
 template <Mem m>
 Raw IndefiniteOf() {
-  if constexpr (m == Mem::kF32) return RawOf<uint32_t>(0xFFC00000u);
-  else if constexpr (m == Mem::kF64) return RawOf<uint64_t>(0xFFF8000000000000ull);
-  else if constexpr (m == Mem::kF80) return RawOf(kFloat80Indefinite);
-  else if constexpr (m == Mem::kI16) return RawOf<uint16_t>(0x8000);
-  else if constexpr (m == Mem::kI32) return RawOf<uint32_t>(0x80000000u);
-  else if constexpr (m == Mem::kI64) return RawOf<uint64_t>(0x8000000000000000ull);
+  if constexpr (m == Mem::kF32)
+    return RawOf<uint32_t>(0xFFC00000u);
+  else if constexpr (m == Mem::kF64)
+    return RawOf<uint64_t>(0xFFF8000000000000ull);
+  else if constexpr (m == Mem::kF80)
+    return RawOf(kFloat80Indefinite);
+  else if constexpr (m == Mem::kI16)
+    return RawOf<uint16_t>(0x8000);
+  else if constexpr (m == Mem::kI32)
+    return RawOf<uint32_t>(0x80000000u);
+  else if constexpr (m == Mem::kI64)
+    return RawOf<uint64_t>(0x8000000000000000ull);
   else {
     Raw r;
     std::memcpy(r.b.data(), softfloat::kBcdIndefinite.data(), 10);
@@ -608,13 +642,13 @@ bool ReplaceAndPushFaults(X87Op& x) {
 
 // ---- Handlers --------------------------------------------------------------------------
 
-#define X87_ARITH(Name, op)                                                                  \
+#define X87_ARITH(Name, op)                                                                 \
   Fault Name##M32fp(Cpu& c, const Insn& i) { return ArithMem<Arith::op, Mem::kF32>(c, i); } \
   Fault Name##M64fp(Cpu& c, const Insn& i) { return ArithMem<Arith::op, Mem::kF64>(c, i); } \
   Fault Name##St0Sti(Cpu& c, const Insn& i) { return ArithSt0Sti<Arith::op>(c, i); }        \
-  Fault Name##StiSt0(Cpu& c, const Insn& i) { return ArithStiSt0<Arith::op, false>(c, i); }  \
+  Fault Name##StiSt0(Cpu& c, const Insn& i) { return ArithStiSt0<Arith::op, false>(c, i); } \
   Fault Name##pStiSt0(Cpu& c, const Insn& i) { return ArithStiSt0<Arith::op, true>(c, i); }
-#define X87_IARITH(Name, op)                                                                  \
+#define X87_IARITH(Name, op)                                                                 \
   Fault Name##M16int(Cpu& c, const Insn& i) { return ArithMem<Arith::op, Mem::kI16>(c, i); } \
   Fault Name##M32int(Cpu& c, const Insn& i) { return ArithMem<Arith::op, Mem::kI32>(c, i); }
 X87_ARITH(Fadd, kAdd)
@@ -754,9 +788,8 @@ Fault Fyl2x(Cpu& c, const Insn& i) { return BinaryPopOp(c, i, softfloat::F80YLog
 Fault Fyl2xp1(Cpu& c, const Insn& i) { return BinaryPopOp(c, i, softfloat::F80YLog2XPlus1); }
 // FPATAN: arctan(ST(1) / ST(0)).
 Fault Fpatan(Cpu& c, const Insn& i) {
-  return BinaryPopOp(c, i, [](Float80 x, Float80 y, FpEnv& env) {
-    return softfloat::F80Atan2(y, x, env);
-  });
+  return BinaryPopOp(
+      c, i, [](Float80 x, Float80 y, FpEnv& env) { return softfloat::F80Atan2(y, x, env); });
 }
 Fault Fsin(Cpu& c, const Insn& i) { return TrigOp<softfloat::F80Sin>(c, i); }
 Fault Fcos(Cpu& c, const Insn& i) { return TrigOp<softfloat::F80Cos>(c, i); }

@@ -38,30 +38,54 @@ uint64_t LinearRip(const CpuState& s) {
   return is64 ? s.rip : (s.seg[kCs].base + s.rip) & 0xffffffffull;
 }
 
-// 8 hex digits for values that fit in 32 bits, else 16.
-void AppendHex(fmt::memory_buffer& out, const char* name, uint64_t value) {
-  if (value >> 32) {
-    fmt::format_to(fmt::appender(out), " {}={:016x}", name, value);
-  } else {
-    fmt::format_to(fmt::appender(out), " {}={:08x}", name, value);
+// Hand-rolled formatting for what every line carries: fmt's format-string
+// parsing dominated the cost of a trace line.
+void PutText(fmt::memory_buffer& out, std::string_view text) {
+  out.append(text.data(), text.data() + text.size());
+}
+
+// `digits` lowercase hex digits of `value`, zero-padded.
+void PutHex(fmt::memory_buffer& out, uint64_t value, int digits) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  char text[16];
+  for (int i = digits - 1; i >= 0; --i) {
+    text[i] = kDigits[value & 0xf];
+    value >>= 4;
   }
+  out.append(text, text + digits);
+}
+
+// " name=value" with `digits` hex digits.
+void PutField(fmt::memory_buffer& out, std::string_view name, uint64_t value, int digits) {
+  out.push_back(' ');
+  PutText(out, name);
+  out.push_back('=');
+  PutHex(out, value, digits);
+}
+
+// `text` left-aligned in `width` columns.
+void PutPadded(fmt::memory_buffer& out, std::string_view text, size_t width) {
+  PutText(out, text);
+  for (size_t i = text.size(); i < width; ++i) out.push_back(' ');
+}
+
+// 8 hex digits for values that fit in 32 bits, else 16.
+void AppendHex(fmt::memory_buffer& out, std::string_view name, uint64_t value) {
+  PutField(out, name, value, value >> 32 ? 16 : 8);
 }
 
 void AppendSegmentChange(const Segment& b, const Segment& a, const char* name, bool real_like,
                          fmt::memory_buffer& out) {
   if (a == b) return;
-  fmt::format_to(fmt::appender(out), " {}={:04x}", name, a.selector);
+  PutField(out, name, a.selector, 4);
   // In real and virtual-8086 mode the hidden part follows the selector;
   // show it only when it does not (unreal mode, state loaded from outside).
   bool implied = real_like && a.base == uint64_t{a.selector} << 4 && a.limit == b.limit &&
                  a.attr == b.attr;
   if (implied) return;
   if (a.base != b.base) {
-    if (a.base >> 32) {
-      fmt::format_to(fmt::appender(out), " {}.base={:016x}", name, a.base);
-    } else {
-      fmt::format_to(fmt::appender(out), " {}.base={:08x}", name, a.base);
-    }
+    fmt::format_to(fmt::appender(out), " {}.base=", name);
+    PutHex(out, a.base, a.base >> 32 ? 16 : 8);
   }
   if (a.limit != b.limit) fmt::format_to(fmt::appender(out), " {}.limit={:08x}", name, a.limit);
   if (a.attr != b.attr) fmt::format_to(fmt::appender(out), " {}.attr={:x}", name, a.attr);
@@ -92,9 +116,9 @@ void AppendRegisterChanges(const TracedRegisters& before, const TracedRegisters&
     uint64_t a = after.gpr[i];
     if (a == before.gpr[i]) continue;
     if (is64 || i >= 8 || (a >> 32) != 0 || (before.gpr[i] >> 32) != 0) {
-      fmt::format_to(fmt::appender(out), " {}={:016x}", kGprNames64[i], a);
+      PutField(out, kGprNames64[i], a, 16);
     } else {
-      fmt::format_to(fmt::appender(out), " {}={:08x}", kGprNames32[i], a);
+      PutField(out, kGprNames32[i], a, 8);
     }
   }
   if (after.rflags != before.rflags) AppendHex(out, "rflags", after.rflags);
@@ -198,20 +222,22 @@ TraceAction TraceWriter::BeforeInstruction(const TracedInstruction& insn, const 
 
   int rip_digits = insn.code_bits == 64 ? 16 : (insn.code_bits == 32 || insn.rip > 0xffff) ? 8 : 4;
   int linear_digits = insn.code_bits == 64 ? 16 : 8;
-  // "b8 34 12": hex by hand, this runs for every traced instruction.
-  static constexpr char kDigits[] = "0123456789abcdef";
-  char hex[15 * 3];
-  size_t hex_size = 0;
+  // "       N CS:RIP LINEAR  BYTES  DISASSEMBLY".
+  fmt::format_to(fmt::appender(buffer_), "{:>8} ", index);
+  PutHex(buffer_, state.seg[kCs].selector, 4);
+  buffer_.push_back(':');
+  PutHex(buffer_, insn.rip, rip_digits);
+  buffer_.push_back(' ');
+  PutHex(buffer_, insn.linear, linear_digits);
+  PutText(buffer_, "  ");
+  size_t bytes_start = buffer_.size();
   for (unsigned i = 0; i < insn.length; ++i) {
-    hex[hex_size++] = kDigits[insn.bytes[i] >> 4];
-    hex[hex_size++] = kDigits[insn.bytes[i] & 0xf];
-    hex[hex_size++] = ' ';
+    if (i != 0) buffer_.push_back(' ');
+    PutHex(buffer_, insn.bytes[i], 2);
   }
-  if (hex_size > 0) --hex_size;
-  std::string_view text = disassembler_.Disassemble(insn.code_bits, insn.rip, insn.bytes, insn.length);
-  fmt::format_to(fmt::appender(buffer_), "{:>8} {:04x}:{:0{}x} {:0{}x}  {:<30} {:<32}", index,
-                 state.seg[kCs].selector, insn.rip, rip_digits, insn.linear, linear_digits,
-                 std::string_view(hex, hex_size), text);
+  for (size_t i = buffer_.size() - bytes_start; i < 30; ++i) buffer_.push_back(' ');
+  buffer_.push_back(' ');
+  PutPadded(buffer_, disassembler_.Disassemble(insn.code_bits, insn.rip, insn.bytes, insn.length), 32);
   before_ = TracedRegisters::From(state);
   line_open_ = true;
   event_line_ = false;

@@ -25,15 +25,15 @@ inline constexpr uint16_t kZe = 1u << 2;
 inline constexpr uint16_t kOe = 1u << 3;
 inline constexpr uint16_t kUe = 1u << 4;
 inline constexpr uint16_t kPe = 1u << 5;
-inline constexpr uint16_t kSf = 1u << 6;   // Stack fault (with IE).
-inline constexpr uint16_t kEs = 1u << 7;   // Error summary.
+inline constexpr uint16_t kSf = 1u << 6;  // Stack fault (with IE).
+inline constexpr uint16_t kEs = 1u << 7;  // Error summary.
 inline constexpr uint16_t kC0 = 1u << 8;
 inline constexpr uint16_t kC1 = 1u << 9;
 inline constexpr uint16_t kC2 = 1u << 10;
 inline constexpr int kTopShift = 11;
 inline constexpr uint16_t kTop = 7u << 11;
 inline constexpr uint16_t kC3 = 1u << 14;
-inline constexpr uint16_t kB = 1u << 15;   // Busy: mirrors ES since the 387.
+inline constexpr uint16_t kB = 1u << 15;  // Busy: mirrors ES since the 387.
 // The six exception flags.
 inline constexpr uint16_t kExceptions = 0x3F;
 // C3, C2, C1 and C0.
@@ -93,7 +93,8 @@ class Stack {
   int Physical(int i) const { return PhysicalRegister(s_, i); }
   Tag PhysicalTag(int p) const { return static_cast<Tag>((s_.ftw >> (2 * p)) & 3); }
   void SetPhysicalTag(int p, Tag t) {
-    s_.ftw = static_cast<uint16_t>((s_.ftw & ~(3u << (2 * p))) | (static_cast<unsigned>(t) << (2 * p)));
+    s_.ftw =
+        static_cast<uint16_t>((s_.ftw & ~(3u << (2 * p))) | (static_cast<unsigned>(t) << (2 * p)));
   }
   bool IsEmpty(int i) const { return PhysicalTag(Physical(i)) == Tag::kEmpty; }
   Float80 St(int i) const { return FromRegister(s_.st[Physical(i)]); }
@@ -135,7 +136,7 @@ void Initialize(X87State& s);
 // chosen by the operand size and by the mode (real and virtual-8086 mode
 // store linear instruction and data pointers).
 struct EnvFormat {
-  bool bits32 = true;      // 28-byte image (else 14 bytes)
+  bool bits32 = true;  // 28-byte image (else 14 bytes)
   bool protected_mode = true;
   // Bytes of the environment image.
   unsigned size() const { return bits32 ? 28 : 14; }

@@ -5,10 +5,13 @@
 // both. Guest-only tests cover what the host cannot show safely: #NM, #MF,
 // unmasked responses, the last-instruction pointers, real-mode images and
 // restartable faults.
+#include "cpu/x87.h"
+
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -17,12 +20,12 @@
 #include <vector>
 
 #include "cpu/cpuid.h"
+#include "cpu/decoder.h"
 #include "cpu/fault.h"
 #include "cpu/softfloat/float80.h"
 #include "cpu/softfloat/float80_convert.h"
 #include "cpu/softfloat/test_util.h"
 #include "cpu/test_machine.h"
-#include "cpu/x87.h"
 
 namespace x86vm {
 namespace {
@@ -159,8 +162,8 @@ struct GuestRun {
   Data data;
   int vector = kNoException;  // Exception taken (the run then halted in its stub).
   CpuState state;
-  uint32_t fault_eip = 0;     // Pushed EIP of the exception.
-  uint32_t error_code = 0;    // For #GP.
+  uint32_t fault_eip = 0;   // Pushed EIP of the exception.
+  uint32_t error_code = 0;  // For #GP.
 };
 
 // A 32-bit flat protected-mode machine whose IDT sends every exception to a
@@ -179,8 +182,9 @@ class Guest {
       uint32_t hi = (stub & 0xFFFF0000u) | 0x8E00;
       m_.Write64(kIdtAddr + v * 8, (uint64_t{hi} << 32) | lo);
       // mov byte [kVectorAddr], v; hlt
-      m_.Load(stub, {0xC6, 0x05, static_cast<uint8_t>(kVectorAddr), static_cast<uint8_t>(kVectorAddr >> 8),
-                     0x00, 0x00, static_cast<uint8_t>(v), 0xF4});
+      m_.Load(stub,
+              {0xC6, 0x05, static_cast<uint8_t>(kVectorAddr),
+               static_cast<uint8_t>(kVectorAddr >> 8), 0x00, 0x00, static_cast<uint8_t>(v), 0xF4});
     }
   }
 
@@ -255,9 +259,8 @@ Float80 RandomF80(Operands& ops, int near_exp = -1) {
 }
 
 // Compares the result region of guest and host; returns a failure message.
-::testing::AssertionResult SameResults(const std::string& what, const Data& guest,
-                                       const Data& host, uint32_t from = kOut,
-                                       uint32_t to = kOutEnd) {
+::testing::AssertionResult SameResults(const std::string& what, const Data& guest, const Data& host,
+                                       uint32_t from = kOut, uint32_t to = kOutEnd) {
   if (host.empty()) return ::testing::AssertionFailure() << "no executable memory for the host";
   for (uint32_t k = from; k < to; ++k) {
     if (guest[k] != host[k]) {
@@ -310,7 +313,8 @@ TEST(X87DiffTest, ArithmeticAllForms) {
       Put<uint16_t>(d, kCw, RandomMaskedCw(ops));
       bool ints = f.mem == kM16 || (f.op.size() == 1 && *f.op.begin() == 0xDA);
       if (ints) {
-        Put<uint32_t>(d, kM32, static_cast<uint32_t>(ops.OneIn(2) ? ops.Range(-300, 300) : ops.Bits()));
+        Put<uint32_t>(d, kM32,
+                      static_cast<uint32_t>(ops.OneIn(2) ? ops.Range(-300, 300) : ops.Bits()));
         Put<uint16_t>(d, kM16, static_cast<uint16_t>(ops.Bits()));
       } else {
         Put<uint32_t>(d, kM32, ops.F32());
@@ -336,14 +340,14 @@ TEST(X87DiffTest, ArithmeticAllForms) {
 // Comparisons: FSW condition codes, EFLAGS for FCOMI, pops, IE on NaNs.
 TEST(X87DiffTest, Comparisons) {
   const Form forms[] = {
-      {"fcom st1", {0xD8, 0xD1}, -1, 0},   {"fcomp st1", {0xD8, 0xD9}, -1, 0},
-      {"fcompp", {0xDE, 0xD9}, -1, 0},     {"fucom st1", {0xDD, 0xE1}, -1, 0},
-      {"fucomp st1", {0xDD, 0xE9}, -1, 0}, {"fucompp", {0xDA, 0xE9}, -1, 0},
-      {"fcomi", {0xDB, 0xF1}, -1, 0},      {"fcomip", {0xDF, 0xF1}, -1, 0},
-      {"fucomi", {0xDB, 0xE9}, -1, 0},     {"fucomip", {0xDF, 0xE9}, -1, 0},
-      {"ftst", {0xD9, 0xE4}, -1, 0},       {"fxam", {0xD9, 0xE5}, -1, 0},
-      {"fcom m32", {0xD8}, 2, kM32},       {"fcomp m64", {0xDC}, 3, kM64},
-      {"ficom m16", {0xDE}, 2, kM16},      {"ficomp m32", {0xDA}, 3, kM32},
+      {"fcom st1", {0xD8, 0xD1}, -1, 0},    {"fcomp st1", {0xD8, 0xD9}, -1, 0},
+      {"fcompp", {0xDE, 0xD9}, -1, 0},      {"fucom st1", {0xDD, 0xE1}, -1, 0},
+      {"fucomp st1", {0xDD, 0xE9}, -1, 0},  {"fucompp", {0xDA, 0xE9}, -1, 0},
+      {"fcomi", {0xDB, 0xF1}, -1, 0},       {"fcomip", {0xDF, 0xF1}, -1, 0},
+      {"fucomi", {0xDB, 0xE9}, -1, 0},      {"fucomip", {0xDF, 0xE9}, -1, 0},
+      {"ftst", {0xD9, 0xE4}, -1, 0},        {"fxam", {0xD9, 0xE5}, -1, 0},
+      {"fcom m32", {0xD8}, 2, kM32},        {"fcomp m64", {0xDC}, 3, kM64},
+      {"ficom m16", {0xDE}, 2, kM16},       {"ficomp m32", {0xDA}, 3, kM32},
       {"fcom2 alias", {0xDC, 0xD1}, -1, 0}, {"fcomp5 alias", {0xDE, 0xD1}, -1, 0},
   };
   Guest guest;
@@ -428,9 +432,9 @@ TEST(X87DiffTest, LoadsAndStores) {
       c.Fnstsw(kOut + 12);
       GuestRun g = guest.Run(c, d);
       ASSERT_EQ(g.vector, kNoException) << k.name;
-      ASSERT_TRUE(SameResults(std::string(k.name) + " a=" + Hex(a) + " cw=" +
-                                  HexWord(Get<uint16_t>(d, kCw)),
-                              g.data, RunOnHost(c, d)));
+      ASSERT_TRUE(SameResults(
+          std::string(k.name) + " a=" + Hex(a) + " cw=" + HexWord(Get<uint16_t>(d, kCw)), g.data,
+          RunOnHost(c, d)));
     }
   }
 }
@@ -439,10 +443,10 @@ TEST(X87DiffTest, LoadsAndStores) {
 // definition: FSQRT, FRNDINT, FCHS, FABS, FXTRACT, FSCALE, FPREM, FPREM1.
 TEST(X87DiffTest, ExactOperations) {
   const Form forms[] = {
-      {"fsqrt", {0xD9, 0xFA}, -1, 0},  {"frndint", {0xD9, 0xFC}, -1, 0},
-      {"fchs", {0xD9, 0xE0}, -1, 0},   {"fabs", {0xD9, 0xE1}, -1, 0},
+      {"fsqrt", {0xD9, 0xFA}, -1, 0},   {"frndint", {0xD9, 0xFC}, -1, 0},
+      {"fchs", {0xD9, 0xE0}, -1, 0},    {"fabs", {0xD9, 0xE1}, -1, 0},
       {"fxtract", {0xD9, 0xF4}, -1, 0}, {"fscale", {0xD9, 0xFD}, -1, 0},
-      {"fprem", {0xD9, 0xF8}, -1, 0},  {"fprem1", {0xD9, 0xF5}, -1, 0},
+      {"fprem", {0xD9, 0xF8}, -1, 0},   {"fprem1", {0xD9, 0xF5}, -1, 0},
   };
   Guest guest;
   Operands ops(1234);
@@ -461,8 +465,8 @@ TEST(X87DiffTest, ExactOperations) {
       c.Fnstsw(kOut).FstpT(kOut + 2).FstpT(kOut + 12).FstpT(kOut + 22).Fnstsw(kOut + 32);
       GuestRun g = guest.Run(c, d);
       ASSERT_EQ(g.vector, kNoException) << f.name;
-      ASSERT_TRUE(SameResults(std::string(f.name) + " a=" + Hex(a) + " b=" + Hex(b) + " cw=" +
-                                  HexWord(Get<uint16_t>(d, kCw)),
+      ASSERT_TRUE(SameResults(std::string(f.name) + " a=" + Hex(a) + " b=" + Hex(b) +
+                                  " cw=" + HexWord(Get<uint16_t>(d, kCw)),
                               g.data, RunOnHost(c, d)));
     }
   }
@@ -530,22 +534,22 @@ TEST(X87DiffTest, StackTagsAndImages) {
 // exceptions).
 TEST(X87DiffTest, UnmaskedResponses) {
   const Form forms[] = {
-      {"fadd st0,st1", {0xD8, 0xC1}, -1, 0},  {"fmulp", {0xDE, 0xC9}, -1, 0},
-      {"fdiv st1,st0", {0xDC, 0xF9}, -1, 0},  {"fdivrp", {0xDE, 0xF1}, -1, 0},
-      {"fsub m32", {0xD8}, 4, kM32},          {"fdiv m64", {0xDC}, 6, kM64},
-      {"fidivr m16", {0xDE}, 7, kM16},        {"fcom st1", {0xD8, 0xD1}, -1, 0},
-      {"fucomip", {0xDF, 0xE9}, -1, 0},       {"fcomp m32", {0xD8}, 3, kM32},
-      {"fsqrt", {0xD9, 0xFA}, -1, 0},         {"frndint", {0xD9, 0xFC}, -1, 0},
-      {"fscale", {0xD9, 0xFD}, -1, 0},        {"fxtract", {0xD9, 0xF4}, -1, 0},
-      {"fprem1", {0xD9, 0xF5}, -1, 0},        {"fld m32", {0xD9}, 0, kM32},
-      {"fld m64", {0xDD}, 0, kM64},           {"fst m32", {0xD9}, 2, kOut + 0x30},
-      {"fstp m64", {0xDD}, 3, kOut + 0x30},   {"fistp m16", {0xDF}, 3, kOut + 0x30},
-      {"fist m32", {0xDB}, 2, kOut + 0x30},   {"fisttp m64", {0xDD}, 1, kOut + 0x30},
-      {"fbstp", {0xDF}, 6, kOut + 0x30},      {"fld st3", {0xD9, 0xC3}, -1, 0},
-      {"fxch st2", {0xD9, 0xCA}, -1, 0},      {"fld1", {0xD9, 0xE8}, -1, 0},
-      {"ftst", {0xD9, 0xE4}, -1, 0},          {"fchs", {0xD9, 0xE0}, -1, 0},
-      {"fcomi st3", {0xDB, 0xF3}, -1, 0},     {"fcompp", {0xDE, 0xD9}, -1, 0},
-      {"ficomp m16", {0xDE}, 3, kM16},        {"fucomp st5", {0xDD, 0xED}, -1, 0},
+      {"fadd st0,st1", {0xD8, 0xC1}, -1, 0}, {"fmulp", {0xDE, 0xC9}, -1, 0},
+      {"fdiv st1,st0", {0xDC, 0xF9}, -1, 0}, {"fdivrp", {0xDE, 0xF1}, -1, 0},
+      {"fsub m32", {0xD8}, 4, kM32},         {"fdiv m64", {0xDC}, 6, kM64},
+      {"fidivr m16", {0xDE}, 7, kM16},       {"fcom st1", {0xD8, 0xD1}, -1, 0},
+      {"fucomip", {0xDF, 0xE9}, -1, 0},      {"fcomp m32", {0xD8}, 3, kM32},
+      {"fsqrt", {0xD9, 0xFA}, -1, 0},        {"frndint", {0xD9, 0xFC}, -1, 0},
+      {"fscale", {0xD9, 0xFD}, -1, 0},       {"fxtract", {0xD9, 0xF4}, -1, 0},
+      {"fprem1", {0xD9, 0xF5}, -1, 0},       {"fld m32", {0xD9}, 0, kM32},
+      {"fld m64", {0xDD}, 0, kM64},          {"fst m32", {0xD9}, 2, kOut + 0x30},
+      {"fstp m64", {0xDD}, 3, kOut + 0x30},  {"fistp m16", {0xDF}, 3, kOut + 0x30},
+      {"fist m32", {0xDB}, 2, kOut + 0x30},  {"fisttp m64", {0xDD}, 1, kOut + 0x30},
+      {"fbstp", {0xDF}, 6, kOut + 0x30},     {"fld st3", {0xD9, 0xC3}, -1, 0},
+      {"fxch st2", {0xD9, 0xCA}, -1, 0},     {"fld1", {0xD9, 0xE8}, -1, 0},
+      {"ftst", {0xD9, 0xE4}, -1, 0},         {"fchs", {0xD9, 0xE0}, -1, 0},
+      {"fcomi st3", {0xDB, 0xF3}, -1, 0},    {"fcompp", {0xDE, 0xD9}, -1, 0},
+      {"ficomp m16", {0xDE}, 3, kM16},       {"fucomp st5", {0xDD, 0xED}, -1, 0},
   };
   Guest guest;
   Operands ops(404);
@@ -557,9 +561,9 @@ TEST(X87DiffTest, UnmaskedResponses) {
       PutF80(d, kA, a);
       PutF80(d, kB, b);
       // Random masks, rounding and precision.
-      Put<uint16_t>(d, kCw, static_cast<uint16_t>(0x40 | (ops.Bits() & 0x3F) |
-                                                  (ops.Range(0, 3) << 8) |
-                                                  (ops.Range(0, 3) << 10)));
+      Put<uint16_t>(d, kCw,
+                    static_cast<uint16_t>(0x40 | (ops.Bits() & 0x3F) | (ops.Range(0, 3) << 8) |
+                                          (ops.Range(0, 3) << 10)));
       Put<uint32_t>(d, kM32, ops.F32());
       Put<uint64_t>(d, kM64, ops.F64());
       Put<uint16_t>(d, kM16, static_cast<uint16_t>(ops.Range(-3, 3)));
@@ -582,8 +586,8 @@ TEST(X87DiffTest, UnmaskedResponses) {
       GuestRun g = guest.Run(c, d);
       ASSERT_EQ(g.vector, kNoException) << f.name;
       Data h = RunOnHost(c, d);
-      std::string what = std::string(f.name) + " a=" + Hex(a) + " b=" + Hex(b) + " loads=" +
-                         loads + " cw=" + HexWord(Get<uint16_t>(d, kCw));
+      std::string what = std::string(f.name) + " a=" + Hex(a) + " b=" + Hex(b) + " loads=" + loads +
+                         " cw=" + HexWord(Get<uint16_t>(d, kCw));
       ASSERT_TRUE(SameResults(what, g.data, h, kOut, kOut + 0x40));
       ASSERT_TRUE(SameResults("fnsave env " + what, g.data, h, kScratch, kScratch + 12));
       ASSERT_TRUE(SameResults("fnsave fop " + what, g.data, h, kScratch + 18, kScratch + 20));
@@ -639,9 +643,9 @@ TEST(X87DiffTest, TranscendentalsWithinUlps) {
     for (int n = 0; n < 100; ++n) {
       Data d = NewData();
       // |x| in [2^-20, 0.25]: inside every domain, away from argument-reduction trouble.
-      Float80 a = Float80::Make(ops.OneIn(2) && std::string(f.name) != "fyl2x",
-                                static_cast<uint16_t>(0x3FFF - ops.Range(2, 20)),
-                                ops.Significand());
+      Float80 a =
+          Float80::Make(ops.OneIn(2) && std::string(f.name) != "fyl2x",
+                        static_cast<uint16_t>(0x3FFF - ops.Range(2, 20)), ops.Significand());
       Float80 b = Float80::Make(ops.OneIn(2), static_cast<uint16_t>(0x3FFF + ops.Range(-3, 3)),
                                 ops.Significand());
       PutF80(d, kA, a);
@@ -654,8 +658,7 @@ TEST(X87DiffTest, TranscendentalsWithinUlps) {
       Data h = RunOnHost(c, d);
       ASSERT_FALSE(h.empty());
       std::string what = std::string(f.name) + " a=" + Hex(a) + " b=" + Hex(b);
-      EXPECT_EQ(Get<uint16_t>(g.data, kOut) & ~x87::sw::kC1,
-                Get<uint16_t>(h, kOut) & ~x87::sw::kC1)
+      EXPECT_EQ(Get<uint16_t>(g.data, kOut) & ~x87::sw::kC1, Get<uint16_t>(h, kOut) & ~x87::sw::kC1)
           << what;
       for (uint32_t at : {kOut + 2, kOut + 12}) {
         Float80 gv = GetF80(g.data, at), hv = GetF80(h, at);
@@ -717,11 +720,11 @@ TEST(X87Test, UnmaskedExceptionIsDeferredToNextWaitingInstruction) {
   Code c;
   c.Fninit().Fldcw(kCw)({0xD9, 0xE8, 0xD9, 0xEE});  // fld1; fldz
   uint32_t fdiv_at = static_cast<uint32_t>(kCodeAddr + c.b.size());
-  c({0xDE, 0xF9});                                  // fdivp st1, st0: 1/0
-  c.Fnstsw(kOut);                                   // no-wait: no #MF
-  c({0xDF, 0xE0});                                  // fnstsw ax: no #MF
+  c({0xDE, 0xF9});  // fdivp st1, st0: 1/0
+  c.Fnstsw(kOut);   // no-wait: no #MF
+  c({0xDF, 0xE0});  // fnstsw ax: no #MF
   uint32_t wait_at = static_cast<uint32_t>(kCodeAddr + c.b.size());
-  c({0xD9, 0xE8});                                  // fld1: #MF
+  c({0xD9, 0xE8});  // fld1: #MF
   GuestRun r = guest.Run(c, d);
   EXPECT_EQ(r.vector, kMf);
   EXPECT_EQ(r.fault_eip, wait_at);
@@ -817,7 +820,7 @@ TEST(X87Test, LastInstructionPointers) {
   Code c;
   c.Fninit();
   uint32_t fadd_at = static_cast<uint32_t>(kCodeAddr + c.b.size());
-  c({0xD9, 0xEE}).M({0xD8}, 0, kM32);  // fldz; fadd dword [ebx+kM32]
+  c({0xD9, 0xEE}).M({0xD8}, 0, kM32);     // fldz; fadd dword [ebx+kM32]
   c.Fnstsw(kOut).M({0xD9}, 7, kOut + 2);  // control instructions: no update
   GuestRun r = guest.Run(c, d);
   EXPECT_EQ(r.state.x87.fip, fadd_at + 2);
@@ -844,7 +847,7 @@ TEST(X87Test, FaultingStoreIsRestartable) {
   Code c;
   c.Fninit()({0xD9, 0xE8, 0xD9, 0xEB});  // fld1; fldpi
   uint32_t fstp_at = static_cast<uint32_t>(kCodeAddr + c.b.size());
-  c({0x26}).M({0xDD}, 3, 0x1000);        // fstp qword es:[ebx+0x1000]
+  c({0x26}).M({0xDD}, 3, 0x1000);  // fstp qword es:[ebx+0x1000]
   GuestRun r = guest.Run(c, NewData(), [](CpuState& s) { s.seg[kEs].limit = kDataAddr + 0xFFF; });
   EXPECT_EQ(r.vector, kGp);
   EXPECT_EQ(r.error_code, 0u);
@@ -892,16 +895,16 @@ TEST(X87Test, SixteenBitSaveImageRoundTrip) {
   c.Fninit()({0xD9, 0xE8, 0xD9, 0xEB, 0xD9, 0xEE});  // fld1; fldpi; fldz
   c({0x66}).M({0xDD}, 6, kScratch);                  // fnsave (16-bit)
   c.Fnstsw(kOut);
-  c({0x66}).M({0xDD}, 4, kScratch);                  // frstor (16-bit)
+  c({0x66}).M({0xDD}, 4, kScratch);  // frstor (16-bit)
   c.Fnstsw(kOut + 2).FstpT(kOut + 4).FstpT(kOut + 14).FstpT(kOut + 24);
   GuestRun r = guest.Run(c, d);
   EXPECT_EQ(r.vector, kNoException);
-  EXPECT_EQ(Get<uint16_t>(r.data, kScratch), 0x037F);       // FCW
-  EXPECT_EQ(Get<uint16_t>(r.data, kScratch + 2), 5 << 11);  // FSW: TOP = 5
-  EXPECT_EQ(Get<uint16_t>(r.data, kScratch + 4), 0x07FF);   // tags: R5 zero, R6/R7 valid
-  EXPECT_EQ(Get<uint16_t>(r.data, kScratch + 8), 0x08);     // FCS
+  EXPECT_EQ(Get<uint16_t>(r.data, kScratch), 0x037F);                 // FCW
+  EXPECT_EQ(Get<uint16_t>(r.data, kScratch + 2), 5 << 11);            // FSW: TOP = 5
+  EXPECT_EQ(Get<uint16_t>(r.data, kScratch + 4), 0x07FF);             // tags: R5 zero, R6/R7 valid
+  EXPECT_EQ(Get<uint16_t>(r.data, kScratch + 8), 0x08);               // FCS
   EXPECT_EQ(GetF80(r.data, kScratch + 14), softfloat::kFloat80Zero);  // ST(0)
-  EXPECT_EQ(Get<uint16_t>(r.data, kOut), 0);  // FNSAVE reinitialised
+  EXPECT_EQ(Get<uint16_t>(r.data, kOut), 0);                          // FNSAVE reinitialised
   EXPECT_EQ(Get<uint16_t>(r.data, kOut + 2), 5 << 11);
   EXPECT_EQ(GetF80(r.data, kOut + 4), softfloat::kFloat80Zero);
   EXPECT_EQ(GetF80(r.data, kOut + 24), softfloat::kFloat80One);
@@ -913,9 +916,9 @@ TEST(X87Test, RealModeEnvironmentLayouts) {
   TestMachine m;
   // At 0100:0010 (linear 0x1010): fninit; fld dword [0x20]; fnstenv [0x40];
   // fnstenv o32 [0x60]; fldenv [0x40]; fnstenv [0x80]; hlt. DS = 0x0200.
-  std::vector<uint8_t> code = {0xDB, 0xE3, 0xD9, 0x06, 0x20, 0x00, 0xD9, 0x36, 0x40, 0x00,
-                               0x66, 0xD9, 0x36, 0x60, 0x00, 0xD9, 0x26, 0x40, 0x00, 0xD9,
-                               0x36, 0x80, 0x00, 0xF4};
+  std::vector<uint8_t> code = {0xDB, 0xE3, 0xD9, 0x06, 0x20, 0x00, 0xD9, 0x36,
+                               0x40, 0x00, 0x66, 0xD9, 0x36, 0x60, 0x00, 0xD9,
+                               0x26, 0x40, 0x00, 0xD9, 0x36, 0x80, 0x00, 0xF4};
   m.Load(0x1010, code);
   m.Load(0x2020, {0x00, 0x00, 0x80, 0x3F});  // 1.0f at DS:0x20
   m.StartReal(0x10);
@@ -968,12 +971,87 @@ TEST(X87HelpersTest, TagsOfEachClass) {
   EXPECT_EQ(x87::TagOf(softfloat::kFloat80One), x87::Tag::kValid);
   EXPECT_EQ(x87::TagOf(softfloat::kFloat80Infinity), x87::Tag::kSpecial);
   EXPECT_EQ(x87::TagOf(softfloat::kFloat80Indefinite), x87::Tag::kSpecial);
-  EXPECT_EQ(x87::TagOf(Float80::Make(false, 0, 1)), x87::Tag::kSpecial);  // denormal
+  EXPECT_EQ(x87::TagOf(Float80::Make(false, 0, 1)), x87::Tag::kSpecial);       // denormal
   EXPECT_EQ(x87::TagOf(Float80::Make(false, 0x3FFF, 1)), x87::Tag::kSpecial);  // unnormal
   EXPECT_EQ(x87::AbridgedTags(0xFFFF), 0);
   EXPECT_EQ(x87::AbridgedTags(0x3FFC), 0x81);
   EXPECT_EQ(x87::SummarizedStatusWord(0x0004, 0x037B), 0x8084);
   EXPECT_EQ(x87::SummarizedStatusWord(0x8084, 0x037F), 0x0004);
+}
+
+// FXSAVE64 (REX.W) stores 64-bit FIP and FDP; the legacy layout stores
+// 32-bit offsets with their selectors (SDM Vol. 2 FXSAVE, Tables 3-53/3-56).
+TEST(X87HelpersTest, FxsaveLayouts) {
+  CpuState s;
+  s.x87.fip = 0x123456789Aull;
+  s.x87.fdp = 0xFEDCBA9876ull;
+  s.x87.fcs = 0x33;
+  s.x87.fds = 0x2B;
+  s.x87.fop = 0x5C2;
+  std::array<uint8_t, x87::kFxsaveSize> img{};
+  x87::StoreFxsaveImage(s, true, 16, img);
+  uint64_t v;
+  std::memcpy(&v, &img[8], 8);
+  EXPECT_EQ(v, 0x123456789Aull);
+  std::memcpy(&v, &img[16], 8);
+  EXPECT_EQ(v, 0xFEDCBA9876ull);
+  CpuState back;
+  x87::LoadFxsaveImage(back, true, 16, img);
+  EXPECT_EQ(back.x87.fip, s.x87.fip);
+  EXPECT_EQ(back.x87.fdp, s.x87.fdp);
+  EXPECT_EQ(back.x87.fop, 0x5C2);
+  img.fill(0);
+  x87::StoreFxsaveImage(s, false, 8, img);
+  uint32_t w;
+  std::memcpy(&w, &img[8], 4);
+  EXPECT_EQ(w, 0x3456789Au);
+  EXPECT_EQ(img[12], 0x33);
+  std::memcpy(&w, &img[16], 4);
+  EXPECT_EQ(w, 0xDCBA9876u);
+  EXPECT_EQ(img[20], 0x2B);
+}
+
+// Every register form of D8-DF decodes to its SDM row; the holes are the
+// reserved rows (#NM before #UD).
+TEST(X87DecodeTest, RegisterFormsFollowTheOpcodeMap) {
+  const OpcodeTable& table = OpcodeTable::Get();
+  auto mnemonic = [&](uint8_t esc, uint8_t modrm) {
+    uint8_t bytes[15] = {esc, modrm};  // then SIB/displacement bytes of zero
+    Insn insn;
+    EXPECT_EQ(Decode(table, CodeMode::k32, bytes, sizeof(bytes), insn), DecodeStatus::kOk);
+    return insn.row == nullptr ? std::string("#UD") : std::string(insn.row->mnemonic);
+  };
+  EXPECT_EQ(mnemonic(0xD8, 0xC3), "FADD");
+  EXPECT_EQ(mnemonic(0xDC, 0xE1), "FSUBR");  // DC E0+i: FSUBR ST(i), ST(0)
+  EXPECT_EQ(mnemonic(0xDC, 0xE9), "FSUB");
+  EXPECT_EQ(mnemonic(0xDE, 0xF9), "FDIVP");
+  EXPECT_EQ(mnemonic(0xDE, 0xD9), "FCOMPP");
+  EXPECT_EQ(mnemonic(0xDE, 0xD8), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDA, 0xE9), "FUCOMPP");
+  EXPECT_EQ(mnemonic(0xDA, 0xE8), "(reserved)");
+  EXPECT_EQ(mnemonic(0xD9, 0xEE), "FLDZ");
+  EXPECT_EQ(mnemonic(0xD9, 0xE2), "(reserved)");
+  EXPECT_EQ(mnemonic(0xD9, 0xEF), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDB, 0xE3), "FNINIT");
+  EXPECT_EQ(mnemonic(0xDB, 0xE5), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDB, 0xF7), "FCOMI");
+  EXPECT_EQ(mnemonic(0xDB, 0xF8), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDF, 0xE0), "FNSTSW");
+  EXPECT_EQ(mnemonic(0xDF, 0xE1), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDF, 0xF0), "FCOMIP");
+  EXPECT_EQ(mnemonic(0xDF, 0xF8), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDD, 0xF0), "(reserved)");
+  // Memory forms take the /digit row; D9 /1 and DB /4, /6 have none.
+  EXPECT_EQ(mnemonic(0xD9, 0x08), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDB, 0x20), "(reserved)");
+  EXPECT_EQ(mnemonic(0xDD, 0x38), "FNSTSW");
+  // Every byte of the escape space has a row.
+  for (int esc = 0xD8; esc <= 0xDF; ++esc) {
+    for (int modrm = 0; modrm < 256; ++modrm) {
+      EXPECT_NE(mnemonic(static_cast<uint8_t>(esc), static_cast<uint8_t>(modrm)), "#UD")
+          << esc << " " << modrm;
+    }
+  }
 }
 
 }  // namespace

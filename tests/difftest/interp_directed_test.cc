@@ -17,16 +17,19 @@
 namespace x86vm::difftest {
 namespace {
 
-constexpr int kRunsPerSnippet = 6;
+// Random states per snippet (x87 snippets come in six control words each).
+constexpr int kRunsPerSnippet = 5;
+constexpr int kRunsPerX87Snippet = 2;
 
-// Runs every snippet `kRunsPerSnippet` times; returns the failure text.
+// Runs every snippet from several random states; returns the failure text.
 std::string RunSnippets(DiffEngine& a, DiffEngine& b, const std::vector<Snippet>& snippets, GenOptions gen_options,
                         const CompareOptions& compare, int& cases) {
   std::string failures;
   int reported = 0;
   CaseGenerator gen(77, gen_options);
   for (const Snippet& s : snippets) {
-    for (int k = 0; k < kRunsPerSnippet; ++k) {
+    const int runs = s.x87_mmx ? kRunsPerX87Snippet : kRunsPerSnippet;
+    for (int k = 0; k < runs; ++k) {
       DiffCase c = DirectedCase(gen, s);
       ++cases;
       auto ra = a.Run(c);

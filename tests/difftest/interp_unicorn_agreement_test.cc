@@ -54,7 +54,7 @@ TEST_P(InterpUnicornAgreementTest, EveryTemplateAlone) {
     one.only = name;
     one.min_insns = one.max_insns = 1;
     CaseGenerator single(std::hash<std::string>{}(name), one);
-    options_.cases = 6;
+    options_.cases = 4;
     AgreementStats s = RunAgreement(*interp_, unicorn_, single, options_);
     total.cases += s.cases;
     total.mismatched += s.mismatched;
@@ -73,7 +73,7 @@ TEST_P(InterpUnicornAgreementTest, EveryTemplateAlone) {
 
 TEST_P(InterpUnicornAgreementTest, RandomSequences) {
   CaseGenerator gen(1, gen_options_);
-  options_.cases = 2000;
+  options_.cases = 1500;
   AgreementStats stats = RunAgreement(*interp_, unicorn_, gen, options_);
   EXPECT_GT(stats.faulted, 0u);
   Check(stats);
