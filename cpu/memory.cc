@@ -118,19 +118,27 @@ Fault Cpu::Translate(uint64_t linear, Access kind, bool user, bool implicit, Tlb
                        (s.rflags & flags::kAc) != 0};
   if (e.tag == tag) {
     if (!paging) return kOk;
-    Fault f = CheckPageRights(Paging(), e.t, pa_access);
-    if (f.faulted()) {
-      fault_address = linear;
-      return f;
+    // A cached entry that denies the access is not trusted: walk again.
+    // The OS may have upgraded the entry without INVLPG (Linux does for
+    // write faults and A/D updates), relying on a #PF invalidating the
+    // stale translation (SDM Vol. 3 4.10.4.1); faulting from the TLB alone
+    // would repeat the same #PF forever.
+    if (CheckPageRights(Paging(), e.t, pa_access).ok()) {
+      if (kind != Access::kWrite || e.t.dirty) return kOk;
+      // A first write to a clean page: walk again to set D.
     }
-    if (kind != Access::kWrite || e.t.dirty) return kOk;
-    // A first write to a clean page: walk again to set D.
   }
   Translation t;
   if (paging) {
     Fault f = TranslateLinear(Paging(), *this, linear, pa_access, t);
     if (f.faulted()) {
       fault_address = linear;
+      // The #PF invalidates the TLB entries for this address (SDM Vol. 3
+      // 4.10.4.1).
+      if (e.tag == tag) {
+        e.tag = ~0ull;
+        InvalidateFetch();
+      }
       return f;
     }
   } else {

@@ -596,6 +596,61 @@ TEST(X87DiffTest, UnmaskedResponses) {
   }
 }
 
+// Corner cases where Intel hardware does something the SDM does not spell
+// out, each pinned against the host: ST(0), ST(1), FSW and FOP afterwards.
+TEST(X87DiffTest, MeasuredCornerCases) {
+  struct Case {
+    const char* name;
+    uint16_t cw;
+    Float80 st0, st1;
+    std::initializer_list<uint8_t> op;  // Register form, or D9 /0 [kM32] for loads.
+    uint32_t m32 = 0;
+  };
+  const Float80 den = Float80::Make(false, 0, 0x144b8ad1a190ull);
+  const Float80 one = softfloat::kFloat80One;
+  const Float80 inf = softfloat::kFloat80Infinity;
+  const Float80 huge_n = Float80::Make(false, 0x400E, 0xA028000000000000ull);  // 41000
+  const Float80 tiny_n = Float80::Make(true, 0x400F, 0x88B8000000000000ull);   // -70000
+  const Case cases[] = {
+      {"fscale den * 2^0, UE unmasked", 0x0266, den, softfloat::kFloat80Zero, {0xD9, 0xFD}},
+      {"fscale den * 2^1, UE unmasked", 0x0266, den, one, {0xD9, 0xFD}},
+      {"fscale beyond the overflow wrap, RC down", 0x0772, one, huge_n, {0xD9, 0xFD}},
+      {"fscale beyond the underflow wrap, RC up", 0x0B6F, one, tiny_n, {0xD9, 0xFD}},
+      {"fprem den rem inf, UE unmasked", 0x0266, den, inf, {0xD9, 0xF8}},
+      {"fprem1 den rem 1, UE unmasked", 0x0266, den, one, {0xD9, 0xF5}},
+      {"fst m32 of a tiny value, UE unmasked", 0x036F, Float80::Make(false, 0x05B7, 1ull << 63),
+       one, {0xD9, 0x93, 0x30, 0x00, 0x00, 0x00}},
+      {"fld m32 denormal, DE unmasked", 0x037D, one, one, {0xD9, 0x83, 0x30, 0x00, 0x00, 0x00},
+       0x00000001},
+      {"fld m32 SNaN, IE unmasked", 0x037E, one, one, {0xD9, 0x83, 0x30, 0x00, 0x00, 0x00},
+       0x7F800001},
+      {"fcom QNaN, IE unmasked: unordered, no pop", 0x037E, one, softfloat::kFloat80Indefinite,
+       {0xD8, 0xD9}},
+      {"fld st(1) empty onto a full stack", 0x037F, one, one, {0xD9, 0xF7, 0xD9, 0xC1}},
+      {"fstp1 with ST(0) empty", 0x037F, one, one, {0xDD, 0xC0, 0xD9, 0xDA}},
+  };
+  Guest guest;
+  for (const Case& k : cases) {
+    Data d = NewData();
+    PutF80(d, kA, k.st0);
+    PutF80(d, kB, k.st1);
+    Put<uint16_t>(d, kCw, k.cw);
+    Put<uint32_t>(d, kM32, k.m32);
+    Code c;
+    c.Clean().FldT(kB).FldT(kA).Fldcw(kCw)(k.op);
+    c.Fnstsw(kOut).M({0xDD}, 6, kScratch);  // fnstsw; fnsave
+    GuestRun g = guest.Run(c, d);
+    ASSERT_EQ(g.vector, kNoException) << k.name;
+    Data h = RunOnHost(c, d);
+    EXPECT_TRUE(SameResults(k.name, g.data, h, kOut, kOut + 0x40));
+    EXPECT_TRUE(SameResults(std::string(k.name) + " (env)", g.data, h, kScratch, kScratch + 12));
+    EXPECT_TRUE(SameResults(std::string(k.name) + " (fop)", g.data, h, kScratch + 18,
+                            kScratch + 20));
+    EXPECT_TRUE(SameResults(std::string(k.name) + " (registers)", g.data, h, kScratch + 28,
+                            kScratch + 108));
+  }
+}
+
 // FXSAVE: control/status/abridged tags/FOP, MXCSR and its mask, and the
 // register slots in stack order; FXRSTOR of that image.
 TEST(X87DiffTest, FxsaveImage) {

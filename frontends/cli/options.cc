@@ -265,7 +265,7 @@ Diagnostics:
                          rtc com1 i8042 pci fw_cfg lapic ioapic acpi_pm machine
   --trace FILE           write every executed instruction to FILE: CS:RIP, linear
                          address, bytes, disassembly, changed registers, and a
-                         "---" line per exception or interrupt (interpreter only)
+                         "---" line per exception or interrupt (runs the interpreter)
   --trace-range START-END  trace only RIPs whose linear address is in [START, END)
                          (or START+SIZE); repeatable
   --trace-skip N         start the trace after N (in-range) instructions; lines are

@@ -46,7 +46,7 @@ run 43 --trace "$tmp/range2.txt" --trace-range "0x$loop+3" --trace-range "0x$ud2
 has "$tmp/range2.txt" range-event '^--- exception 0x06'
 
 # A limit: the guest still runs to its end.
-run 43 --trace "$tmp/limit.txt" --trace-limit 5
+run 43 --trace "$tmp/limit.txt" --trace-limit 5 --accel auto  # auto runs the interpreter
 [[ $(lines "$tmp/limit.txt") -eq 5 ]] || { fail "limit: expected 5 lines"; cat "$tmp/limit.txt"; }
 run 43 --trace "$tmp/skip.txt" --trace-skip 3 --trace-limit 2
 [[ $(lines "$tmp/skip.txt") -eq 2 ]] || { fail "skip: expected 2 lines"; cat "$tmp/skip.txt"; }

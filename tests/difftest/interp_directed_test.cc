@@ -48,7 +48,11 @@ std::string RunSnippets(DiffEngine& a, DiffEngine& b, const std::vector<Snippet>
         diffs.push_back(fmt::format("{} raised vector {} on {}", s.name, ra->exception->vector, a.name()));
       }
       if (diffs.empty()) continue;
-      if (reported++ < 6) failures += MismatchReport(a, b, c, diffs);
+      if (reported++ < 6) {
+        failures += MismatchReport(a, b, c, diffs);
+      } else {
+        failures += "--- also mismatching: " + s.name + "\n";
+      }
       break;
     }
   }
