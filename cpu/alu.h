@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "cpu/cpu_state.h"
+#include "cpu/hot_inline.h"
 
 namespace x86vm::alu {
 
@@ -27,14 +28,14 @@ inline constexpr T kSign = static_cast<T>(T{1} << (kBits<T> - 1));
 // of 0x9669 is set when the 4-bit value n has even parity; folding the high
 // nibble onto the low one keeps the byte's parity (no popcount: hosts
 // without POPCNT would call a library routine).
-constexpr bool EvenParity(uint64_t v) {
+X86VM_HOT_INLINE constexpr bool EvenParity(uint64_t v) {
   unsigned nibble = static_cast<unsigned>(v ^ (v >> 4)) & 0xf;
   return ((0x9669u >> nibble) & 1) != 0;
 }
 
 // The ZF, SF and PF bits for a result, as an RFLAGS fragment.
 template <typename T>
-constexpr uint64_t SzpBits(T r) {
+X86VM_HOT_INLINE constexpr uint64_t SzpBits(T r) {
   return (r == 0 ? flags::kZf : 0) | (static_cast<uint64_t>(r >> (kBits<T> - 1)) & 1) << 7 |
          (EvenParity(r) ? flags::kPf : 0);
 }
@@ -42,12 +43,12 @@ static_assert(flags::kSf == 1u << 7, "SzpBits places SF at bit 7");
 
 // Sets ZF, SF and PF from a result; keeps the other bits of `fl`.
 template <typename T>
-constexpr uint64_t SetSzp(uint64_t fl, T r) {
+X86VM_HOT_INLINE constexpr uint64_t SetSzp(uint64_t fl, T r) {
   return (fl & ~(flags::kZf | flags::kSf | flags::kPf)) | SzpBits(r);
 }
 
 // Sets or clears one flag.
-constexpr uint64_t SetFlag(uint64_t fl, uint64_t bit, bool on) {
+X86VM_HOT_INLINE constexpr uint64_t SetFlag(uint64_t fl, uint64_t bit, bool on) {
   return (fl & ~bit) | (on ? bit : 0);
 }
 
@@ -55,7 +56,7 @@ constexpr uint64_t SetFlag(uint64_t fl, uint64_t bit, bool on) {
 // from the operands and result: `carries` holds the carry (or borrow) out of
 // each bit position, `overflow` has its top bit set on signed overflow.
 template <typename T>
-constexpr uint64_t AddSubFlags(T a, T b, T r, T carries, T overflow) {
+X86VM_HOT_INLINE constexpr uint64_t AddSubFlags(T a, T b, T r, T carries, T overflow) {
   constexpr int kTop = kBits<T> - 1;
   return (static_cast<uint64_t>(carries >> kTop) & 1) |                          // CF
          (static_cast<uint64_t>((a ^ b ^ r) & 0x10)) |                            // AF
@@ -66,7 +67,7 @@ static_assert(flags::kCf == 1 && flags::kAf == 0x10 && flags::kOf == 1u << 11,
 
 // ADD/ADC: r = a + b + carry_in (SDM Vol. 2 "ADD", "ADC").
 template <typename T>
-constexpr T Add(T a, T b, bool carry_in, uint64_t& fl) {
+X86VM_HOT_INLINE constexpr T Add(T a, T b, bool carry_in, uint64_t& fl) {
   T r = static_cast<T>(a + b + (carry_in ? 1 : 0));
   // Carry out of the top bit, and signed overflow, from the bit identities.
   T carries = static_cast<T>((a & b) | ((a | b) & static_cast<T>(~r)));
@@ -77,7 +78,7 @@ constexpr T Add(T a, T b, bool carry_in, uint64_t& fl) {
 
 // SUB/SBB/CMP/NEG: r = a - b - borrow_in.
 template <typename T>
-constexpr T Sub(T a, T b, bool borrow_in, uint64_t& fl) {
+X86VM_HOT_INLINE constexpr T Sub(T a, T b, bool borrow_in, uint64_t& fl) {
   T r = static_cast<T>(a - b - (borrow_in ? 1 : 0));
   T borrows = static_cast<T>((static_cast<T>(~a) & b) | (static_cast<T>(~(a ^ b)) & r));
   T overflow = static_cast<T>((a ^ b) & (a ^ r));
@@ -87,14 +88,14 @@ constexpr T Sub(T a, T b, bool borrow_in, uint64_t& fl) {
 
 // AND/OR/XOR/TEST: CF = OF = 0; AF is undefined and Intel clears it.
 template <typename T>
-constexpr T Logic(T r, uint64_t& fl) {
+X86VM_HOT_INLINE constexpr T Logic(T r, uint64_t& fl) {
   fl = (fl & ~flags::kStatus) | SzpBits(r);
   return r;
 }
 
 // INC: like ADD 1 but CF is preserved.
 template <typename T>
-constexpr T Inc(T a, uint64_t& fl) {
+X86VM_HOT_INLINE constexpr T Inc(T a, uint64_t& fl) {
   uint64_t cf = fl & flags::kCf;
   T r = Add<T>(a, 1, false, fl);
   fl = (fl & ~flags::kCf) | cf;
@@ -103,7 +104,7 @@ constexpr T Inc(T a, uint64_t& fl) {
 
 // DEC: like SUB 1 but CF is preserved.
 template <typename T>
-constexpr T Dec(T a, uint64_t& fl) {
+X86VM_HOT_INLINE constexpr T Dec(T a, uint64_t& fl) {
   uint64_t cf = fl & flags::kCf;
   T r = Sub<T>(a, 1, false, fl);
   fl = (fl & ~flags::kCf) | cf;
@@ -112,7 +113,7 @@ constexpr T Dec(T a, uint64_t& fl) {
 
 // NEG: 0 - a; CF = (a != 0).
 template <typename T>
-constexpr T Neg(T a, uint64_t& fl) {
+X86VM_HOT_INLINE constexpr T Neg(T a, uint64_t& fl) {
   return Sub<T>(0, a, false, fl);
 }
 
@@ -123,7 +124,7 @@ enum class AluOp : int { kAdd = 0, kOr, kAdc, kSbb, kAnd, kSub, kXor, kCmp };
 // Runs one group-1 operation; CMP returns `a` unchanged (the caller does not
 // write back).
 template <typename T>
-constexpr T Alu(AluOp op, T a, T b, uint64_t& fl) {
+X86VM_HOT_INLINE constexpr T Alu(AluOp op, T a, T b, uint64_t& fl) {
   switch (op) {
     case AluOp::kAdd: return Add<T>(a, b, false, fl);
     case AluOp::kOr: return Logic<T>(static_cast<T>(a | b), fl);

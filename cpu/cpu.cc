@@ -30,6 +30,8 @@ void Cpu::SetRflags(uint64_t value) {
   constexpr uint64_t kDefined = 0x3f7fd5;
   value = (value & kDefined) | flags::kFixed1;
   if ((value & flags::kIf) && !(s.rflags & flags::kIf)) poll_events_ = true;
+  // TF and RF need the careful dispatch loop from the next instruction on.
+  if (value & (flags::kTf | flags::kRf)) stop_ = true;
   s.rflags = value;
 }
 
@@ -161,9 +163,62 @@ CpuExit Cpu::Run(uint64_t max_instructions) {
     stop_ = false;
     if (tracer_ != nullptr) [[unlikely]] {
       Dispatch<true>(end);
-    } else {
+    } else if (NeedsCarefulDispatch()) [[unlikely]] {
       Dispatch<false>(end);
+    } else {
+      DispatchFast(end);
     }
+  }
+}
+
+bool Cpu::NeedsCarefulDispatch() const {
+  return (s.rflags & (flags::kTf | flags::kRf)) || s.events.interrupt_shadow || shadow_pending_ ||
+         code_bp_active_ || data_bp_active_ || io_bp_active_;
+}
+
+void Cpu::DispatchFast(uint64_t end) {
+  // The common case of Dispatch<false> with the per-instruction debug work
+  // taken out: Run only comes here when no single-step, RF, interrupt
+  // shadow or breakpoint is in effect, and whatever changes that leaves
+  // the loop (SetRflags, MarkRepIncomplete, UpdateDebugState set stop_; STI
+  // and MOV SS set shadow_pending_). Decodes of a page made stale by a
+  // write are dropped through InvalidateFetch (NoteCodeWrite), so the fast
+  // lookup needs no stale check.
+  for (;;) {
+    const Insn* insn;
+    uint64_t rip = s.rip;
+    uint64_t offset = rip - fetch_rip_base_;
+    uint16_t index;
+    if (offset < 4096 && (index = fetch_page_->slot[offset]) != 0 &&
+        rip + fetch_page_->insns[index - 1].length - 1 <= fetch_rip_limit_) [[likely]] {
+      insn = &fetch_page_->insns[index - 1];
+    } else {
+      Fault f = FetchDecoded(insn);
+      if (f.faulted()) [[unlikely]] {
+        RaiseException(f, EventKind::kException, rip);
+        return;
+      }
+    }
+    next_rip = (rip + insn->length) & rip_mask_;
+    Fault f = insn->handler(*this, *insn);
+    if (f.faulted()) [[unlikely]] {
+      shadow_pending_ = false;
+      pending_db_ = 0;
+      RaiseException(f, EventKind::kException, s.rip);
+      return;
+    }
+    s.rip = next_rip;
+    ++retired_;
+    if (stop_ | poll_events_ | shadow_pending_) [[unlikely]] {
+      if (shadow_pending_) {
+        // STI / MOV SS: the shadow covers the next instruction (SDM Vol. 3
+        // 6.8.3); the careful loop runs it.
+        s.events.interrupt_shadow = true;
+        shadow_pending_ = false;
+      }
+      return;
+    }
+    if (retired_ >= end) [[unlikely]] return;
   }
 }
 
@@ -231,6 +286,9 @@ void Cpu::Dispatch(uint64_t end) {
     if constexpr (kTraced) {
       // Detached: back to Run, which picks the untraced loop.
       if (tracer_ == nullptr) return;
+    } else {
+      // Back to the fast loop once nothing needs this one.
+      if (!NeedsCarefulDispatch()) return;
     }
   }
 }

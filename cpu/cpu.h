@@ -17,6 +17,7 @@
 #include "cpu/cpuid.h"
 #include "cpu/decoder.h"
 #include "cpu/fault.h"
+#include "cpu/hot_inline.h"
 #include "cpu/insn.h"
 #include "cpu/paging.h"
 #include "cpu/platform.h"
@@ -99,12 +100,12 @@ class Cpu final : private PageTableMemory {
 
   // ---- Registers ------------------------------------------------------------
   template <typename T>
-  T Gpr(int r) const {
+  X86VM_HOT_INLINE T Gpr(int r) const {
     return static_cast<T>(s.gpr[r]);
   }
   // Writes the low sizeof(T) bytes; a 32-bit write zero-extends (SDM Vol. 1 3.4.1.1).
   template <typename T>
-  void SetGpr(int r, T v) {
+  X86VM_HOT_INLINE void SetGpr(int r, T v) {
     if constexpr (sizeof(T) >= 4) {
       s.gpr[r] = static_cast<uint64_t>(v);
     } else {
@@ -113,11 +114,11 @@ class Cpu final : private PageTableMemory {
     }
   }
   // Byte registers: without REX, 4-7 are AH CH DH BH.
-  uint8_t Gpr8(const Insn& i, int r) const {
+  X86VM_HOT_INLINE uint8_t Gpr8(const Insn& i, int r) const {
     if (r >= 4 && r < 8 && !i.has(insn_flags::kRex)) return static_cast<uint8_t>(s.gpr[r - 4] >> 8);
     return static_cast<uint8_t>(s.gpr[r]);
   }
-  void SetGpr8(const Insn& i, int r, uint8_t v) {
+  X86VM_HOT_INLINE void SetGpr8(const Insn& i, int r, uint8_t v) {
     if (r >= 4 && r < 8 && !i.has(insn_flags::kRex)) {
       s.gpr[r - 4] = (s.gpr[r - 4] & ~0xff00ull) | (uint64_t{v} << 8);
     } else {
@@ -126,12 +127,12 @@ class Cpu final : private PageTableMemory {
   }
   // The G operand (ModRM.reg) and the register form of E (ModRM.rm).
   template <typename T>
-  T RegOp(const Insn& i, int r) const {
+  X86VM_HOT_INLINE T RegOp(const Insn& i, int r) const {
     if constexpr (sizeof(T) == 1) return Gpr8(i, r);
     else return Gpr<T>(r);
   }
   template <typename T>
-  void SetRegOp(const Insn& i, int r, T v) {
+  X86VM_HOT_INLINE void SetRegOp(const Insn& i, int r, T v) {
     if constexpr (sizeof(T) == 1) SetGpr8(i, r, v);
     else SetGpr<T>(r, v);
   }
@@ -142,7 +143,7 @@ class Cpu final : private PageTableMemory {
 
   // ---- Memory ---------------------------------------------------------------
   // The effective address of a memory operand, truncated to the address size.
-  uint64_t Ea(const Insn& i) const {
+  X86VM_HOT_INLINE uint64_t Ea(const Insn& i) const {
     uint64_t ea = i.disp;
     if (i.base != kNoReg) ea += s.gpr[i.base];
     if (i.index != kNoReg) ea += s.gpr[i.index] << i.scale;
@@ -166,7 +167,7 @@ class Cpu final : private PageTableMemory {
   // Typed accesses: a TLB hit on an approved page is a host load or store
   // inlined into the handler; everything else takes the precise path.
   template <typename T>
-  Fault Read(int seg, uint64_t offset, T& v) {
+  X86VM_HOT_INLINE Fault Read(int seg, uint64_t offset, T& v) {
     if (const uint8_t* p = FastHostPointer(seg, offset, sizeof(T), Access::kRead)) [[likely]] {
       std::memcpy(&v, p, sizeof(T));
       return kOk;
@@ -174,7 +175,7 @@ class Cpu final : private PageTableMemory {
     return ReadBytes(seg, offset, &v, sizeof(T));
   }
   template <typename T>
-  Fault Write(int seg, uint64_t offset, T v) {
+  X86VM_HOT_INLINE Fault Write(int seg, uint64_t offset, T v) {
     if (uint8_t* p = FastHostPointer(seg, offset, sizeof(T), Access::kWrite)) [[likely]] {
       std::memcpy(p, &v, sizeof(T));
       return kOk;
@@ -184,7 +185,7 @@ class Cpu final : private PageTableMemory {
   // Reads the destination of a read-modify-write instruction: faults as a
   // write if the location may not be written (ProbeWrite), then reads it.
   template <typename T>
-  Fault ReadForWrite(int seg, uint64_t offset, T& v) {
+  X86VM_HOT_INLINE Fault ReadForWrite(int seg, uint64_t offset, T& v) {
     // x86 has no write-only pages or segments: writable implies readable.
     if (const uint8_t* p = FastHostPointer(seg, offset, sizeof(T), Access::kWrite)) [[likely]] {
       std::memcpy(&v, p, sizeof(T));
@@ -195,7 +196,7 @@ class Cpu final : private PageTableMemory {
   }
   // The E operand: register or memory.
   template <typename T>
-  Fault ReadE(const Insn& i, T& v) {
+  X86VM_HOT_INLINE Fault ReadE(const Insn& i, T& v) {
     if (i.mod == 3) {
       v = RegOp<T>(i, i.rm);
       return kOk;
@@ -203,7 +204,7 @@ class Cpu final : private PageTableMemory {
     return Read<T>(i.seg, Ea(i), v);
   }
   template <typename T>
-  Fault WriteE(const Insn& i, T v) {
+  X86VM_HOT_INLINE Fault WriteE(const Insn& i, T v) {
     if (i.mod == 3) {
       SetRegOp<T>(i, i.rm, v);
       return kOk;
@@ -217,7 +218,7 @@ class Cpu final : private PageTableMemory {
   // limit, and no breakpoint or alignment check could fire; nullptr
   // otherwise (the caller then takes the precise path, which raises any
   // fault). Never faults. The fast path of every data access.
-  uint8_t* FastHostPointer(int seg, uint64_t offset, unsigned size, Access kind) {
+  X86VM_HOT_INLINE uint8_t* FastHostPointer(int seg, uint64_t offset, unsigned size, Access kind) {
     const Segment& sg = s.seg[seg];
     uint64_t linear;
     if (mode_ == CodeMode::k64) [[likely]] {
@@ -336,7 +337,10 @@ class Cpu final : private PageTableMemory {
   }
   // A REP string instruction stops between iterations: RF = 1 so an
   // interrupt taken now pushes RF = 1 (SDM Vol. 3 18.3.1.1).
-  void MarkRepIncomplete() { s.rflags |= flags::kRf; }
+  void MarkRepIncomplete() {
+    s.rflags |= flags::kRf;
+    stop_ = true;  // RF needs the careful dispatch loop.
+  }
   // Leave the dispatch loop after this instruction (mode switches).
   void RequestExit() { stop_ = true; }
   // Port I/O through the bus, with the IOPL/TSS bitmap check.
@@ -436,6 +440,11 @@ class Cpu final : private PageTableMemory {
   // instantiation calls tracer_ around each one.
   template <bool kTraced>
   void Dispatch(uint64_t end);
+  // The dispatch loop without per-instruction debug work (no TF, RF,
+  // interrupt shadow or breakpoints; see NeedsCarefulDispatch).
+  void DispatchFast(uint64_t end);
+  // Whether the next instruction needs Dispatch's per-instruction checks.
+  bool NeedsCarefulDispatch() const;
   // Shows the instruction about to run to tracer_ (cold; traced loop only).
   TraceAction TraceBefore(const Insn& insn);
   // Reports an event about to be delivered to tracer_ (cold).

@@ -12,47 +12,60 @@
 namespace x86vm {
 namespace {
 
-// A flat 32-bit protected-mode machine at CPL 0 with paging: the first 4 MiB
-// identity-mapped and writable, except a read-only page and a not-present
-// page; every IDT vector leads to its own HLT, so the vector and the frame
-// (error code on top) can be read after the run.
+// A flat 32-bit protected-mode machine at CPL 0 (or 3) with paging: the
+// first 4 MiB identity-mapped, user and writable, except a read-only page and
+// a not-present page; every IDT vector leads to its own HLT at CPL 0, so the
+// vector and the frame (error code on top) can be read after the run.
 class PagedMachine {
  public:
   static constexpr uint32_t kGdt = 0x1000, kIdt = 0x2000, kStubs = 0x3000, kCode = 0x4000;
   static constexpr uint32_t kReadOnly = 0x5000, kNotPresent = 0x6000, kData = 0x7000, kStackTop = 0x9000;
-  static constexpr uint32_t kPd = 0x10000, kPt = 0x11000;
+  static constexpr uint32_t kPd = 0x10000, kPt = 0x11000, kTss = 0xa000, kStack0Top = 0xc000;
 
   PagedMachine() {
-    const uint64_t gdt[3] = {0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull};
+    // Null, ring-0 code and data, ring-3 code (0x1b) and data (0x23), a
+    // 32-bit TSS (0x28) whose SS0:ESP0 takes exceptions from CPL 3.
+    const uint64_t gdt[6] = {0,
+                             0x00cf9b000000ffffull,
+                             0x00cf93000000ffffull,
+                             0x00cffb000000ffffull,
+                             0x00cff3000000ffffull,
+                             0x0000890000000067ull | (uint64_t{kTss} << 16)};
+    std::memset(m_.memory().HostRange(kTss, 0x68), 0, 0x68);
+    m_.Write64(kTss + 4, kStack0Top | (uint64_t{0x10} << 32));  // ESP0, SS0.
     std::memcpy(m_.memory().HostRange(kGdt, sizeof(gdt)), gdt, sizeof(gdt));
     for (uint32_t v = 0; v < 256; ++v) {
       const uint32_t handler = kStubs + v;
       // 32-bit interrupt gate (SDM Vol. 3 6.11).
-      m_.Write64(kIdt + 8 * v, (handler & 0xffff) | (uint64_t{0x08} << 16) | (0x8eull << 40) |
-                                   (uint64_t{handler >> 16} << 48));
+      m_.Write64(kIdt + 8 * v,
+                 (handler & 0xffff) | (uint64_t{0x08} << 16) | (0x8eull << 40) | (uint64_t{handler >> 16} << 48));
       m_.memory().HostRange(kStubs + v, 1)[0] = 0xf4;
     }
     auto* pd = reinterpret_cast<uint32_t*>(m_.memory().HostRange(kPd, 4096));
     auto* pt = reinterpret_cast<uint32_t*>(m_.memory().HostRange(kPt, 4096));
     std::memset(pd, 0, 4096);
     pd[0] = kPt | 3;
-    for (uint32_t p = 0; p < 1024; ++p) pt[p] = (p << 12) | 3;
-    pt[kReadOnly >> 12] = kReadOnly | 1;
+    for (uint32_t p = 0; p < 1024; ++p) pt[p] = (p << 12) | 7;
+    pt[kReadOnly >> 12] = kReadOnly | 5;
+    pd[0] |= 4;
     pt[kNotPresent >> 12] = 0;
   }
 
   // Runs `code` at kCode with `eax`; returns the vector taken, or -1 when
   // the HLT after the code was reached.
-  int Run(std::vector<uint8_t> code, uint32_t eax = 0) {
+  int Run(std::vector<uint8_t> code, uint32_t eax = 0, int cpl = 0) {
     code.push_back(0xf4);
     m_.Load(kCode, code);
     CpuState s;
     s.Reset();
-    const Segment cs{0x08, 0, 0xffffffff, 0xb | seg_attr::kS | seg_attr::kP | seg_attr::kDb | seg_attr::kG};
-    const Segment ds{0x10, 0, 0xffffffff, 0x3 | seg_attr::kS | seg_attr::kP | seg_attr::kDb | seg_attr::kG};
+    const uint32_t dpl = static_cast<uint32_t>(cpl) << seg_attr::kDplShift;
+    const uint32_t flat = seg_attr::kS | seg_attr::kP | seg_attr::kDb | seg_attr::kG | dpl;
+    const Segment cs{static_cast<uint16_t>(cpl == 3 ? 0x1b : 0x08), 0, 0xffffffff, 0xb | flat};
+    const Segment ds{static_cast<uint16_t>(cpl == 3 ? 0x23 : 0x10), 0, 0xffffffff, 0x3 | flat};
+    s.seg[kTr] = Segment{0x28, kTss, 0x67, 0xb | seg_attr::kP};
     for (int r : {kEs, kSs, kDs, kFs, kGs}) s.seg[r] = ds;
     s.seg[kCs] = cs;
-    s.gdtr = {kGdt, 3 * 8 - 1};
+    s.gdtr = {kGdt, 6 * 8 - 1};
     s.idtr = {kIdt, 256 * 8 - 1};
     s.cr0 = cr0::kPe | cr0::kEt | cr0::kNe | cr0::kWp | cr0::kPg;
     s.cr3 = kPd;
@@ -81,14 +94,14 @@ class PagedMachine {
 TEST(DifftestRegressions, ReadModifyWriteFaultsReportAWrite) {
   PagedMachine m;
   const std::vector<std::vector<uint8_t>> rmw = {
-      {0x01, 0x05, 0x00, 0x50, 0x00, 0x00},        // add [0x5000], eax
-      {0x83, 0x2d, 0x00, 0x50, 0x00, 0x00, 0x7f},  // sub dword [0x5000], 0x7f
-      {0xff, 0x05, 0x00, 0x50, 0x00, 0x00},        // inc dword [0x5000]
-      {0xf7, 0x1d, 0x00, 0x50, 0x00, 0x00},        // neg dword [0x5000]
-      {0xd1, 0x25, 0x00, 0x50, 0x00, 0x00},        // shl dword [0x5000], 1
+      {0x01, 0x05, 0x00, 0x50, 0x00, 0x00},              // add [0x5000], eax
+      {0x83, 0x2d, 0x00, 0x50, 0x00, 0x00, 0x7f},        // sub dword [0x5000], 0x7f
+      {0xff, 0x05, 0x00, 0x50, 0x00, 0x00},              // inc dword [0x5000]
+      {0xf7, 0x1d, 0x00, 0x50, 0x00, 0x00},              // neg dword [0x5000]
+      {0xd1, 0x25, 0x00, 0x50, 0x00, 0x00},              // shl dword [0x5000], 1
       {0x0f, 0xba, 0x2d, 0x00, 0x50, 0x00, 0x00, 0x03},  // bts dword [0x5000], 3
-      {0x87, 0x05, 0x00, 0x50, 0x00, 0x00},        // xchg [0x5000], eax
-      {0x0f, 0xc1, 0x05, 0x00, 0x50, 0x00, 0x00},  // xadd [0x5000], eax
+      {0x87, 0x05, 0x00, 0x50, 0x00, 0x00},              // xchg [0x5000], eax
+      {0x0f, 0xc1, 0x05, 0x00, 0x50, 0x00, 0x00},        // xadd [0x5000], eax
   };
   for (const auto& code : rmw) {
     ASSERT_EQ(m.Run(code), kPf) << "opcode " << int{code[0]};
@@ -150,6 +163,19 @@ TEST(DifftestRegressions, CmpsReadsTheDestinationFirst) {
   // mov esi, 0x400000; mov edi, 0x6000; cmpsb
   ASSERT_EQ(m.Run({0xbe, 0x00, 0x00, 0x40, 0x00, 0xbf, 0x00, 0x60, 0x00, 0x00, 0xa6}), kPf);
   EXPECT_EQ(m.state().cr2, 0x6000u);
+}
+
+// CLAC and STAC above CPL 0 raise #UD (SDM Vol. 2 "CLAC": "#UD If the CPL
+// > 0"), not #GP. Found at CPL 3 against the hardware: interp #GP, KVM #UD.
+TEST(DifftestRegressions, ClacStacAboveCpl0AreUd) {
+  PagedMachine m;
+  EXPECT_EQ(m.Run({0x0f, 0x01, 0xca}, 0, /*cpl=*/3), kUd);  // clac
+  EXPECT_EQ(m.Run({0x0f, 0x01, 0xcb}, 0, /*cpl=*/3), kUd);  // stac
+  EXPECT_EQ(m.Run({0x0f, 0x01, 0xcb}, 0, /*cpl=*/0), -1);
+  EXPECT_TRUE(m.state().rflags & flags::kAc);
+  // Other privileged instructions at CPL 3 stay #GP(0).
+  EXPECT_EQ(m.Run({0x0f, 0x09}, 0, /*cpl=*/3), kGp);  // wbinvd
+  EXPECT_EQ(m.error_code(), 0u);
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ using UInt = std::conditional_t<N == 1, uint8_t,
 // (#PF with W = 1, #GP for a read-only segment) before it is read; the
 // host's KVM oracle shows W = 1 (SDM Vol. 3 4.7).
 template <typename T>
-Fault ReadModifyE(Cpu& c, const Insn& i, T& v) {
+X86VM_HOT_INLINE Fault ReadModifyE(Cpu& c, const Insn& i, T& v) {
   if (i.is_mem()) return c.ReadForWrite<T>(i.seg, c.Ea(i), v);
   v = c.RegOp<T>(i, i.rm);
   return kOk;

@@ -542,14 +542,15 @@ Fault Invpcid(Cpu& c, const Insn& i) {
   return kOk;
 }
 
+// CLAC/STAC above CPL 0 are #UD, not #GP (SDM Vol. 2 "CLAC", "STAC").
 Fault Clac(Cpu& c, const Insn&) {
-  X86_TRY(RequireCpl0(c));
+  if (c.s.cpl() != 0) return Raise(kUd);
   c.s.rflags &= ~flags::kAc;
   return kOk;
 }
 
 Fault Stac(Cpu& c, const Insn&) {
-  X86_TRY(RequireCpl0(c));
+  if (c.s.cpl() != 0) return Raise(kUd);
   c.s.rflags |= flags::kAc;
   return kOk;
 }

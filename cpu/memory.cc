@@ -356,7 +356,10 @@ void Cpu::NoteCodeWrite(uint64_t pa, unsigned size) {
       auto it = code_pages_.find(n * 4 + m);
       if (it == code_pages_.end()) continue;
       CodePage& page = *it->second;
-      if (page.Covers(static_cast<unsigned>(lo), static_cast<unsigned>(hi - lo + 1))) page.stale = true;
+      if (page.Covers(static_cast<unsigned>(lo), static_cast<unsigned>(hi - lo + 1))) {
+        page.stale = true;
+        InvalidateFetch();  // The dispatch fast paths do not check `stale`.
+      }
     }
   }
 }

@@ -183,7 +183,8 @@ std::string_view Disassembler::Disassemble(int code_bits, uint64_t address, cons
 
 // ---- TraceWriter ------------------------------------------------------------------
 
-Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path, TraceFilter filter) {
+Result<std::unique_ptr<TraceWriter>> TraceWriter::Open(const std::string& path,
+                                                       TraceFilter filter) {
   std::FILE* file = std::fopen(path.c_str(), "w");
   if (file == nullptr) return Fail("--trace: cannot create '{}': {}", path, std::strerror(errno));
   return std::unique_ptr<TraceWriter>(new TraceWriter(file, std::move(filter)));
@@ -237,7 +238,8 @@ TraceAction TraceWriter::BeforeInstruction(const TracedInstruction& insn, const 
   }
   for (size_t i = buffer_.size() - bytes_start; i < 30; ++i) buffer_.push_back(' ');
   buffer_.push_back(' ');
-  PutPadded(buffer_, disassembler_.Disassemble(insn.code_bits, insn.rip, insn.bytes, insn.length), 32);
+  PutPadded(buffer_,
+            disassembler_.Disassemble(insn.code_bits, insn.rip, insn.bytes, insn.length), 32);
   before_ = TracedRegisters::From(state);
   line_open_ = true;
   event_line_ = false;
@@ -255,22 +257,31 @@ void TraceWriter::OnEvent(const TracedEvent& event, const CpuState& state) {
   // the start without a skip) until the tracer detaches.
   bool printing = !detached_ && (written_ > 0 || filter_.skip == 0);
   if (!printing || !InRange(LinearRip(state))) return;
-  fmt::memory_buffer& out = buffer_;
+  auto out = fmt::appender(buffer_);
   const char* name = ExceptionName(event.vector);
   switch (event.kind) {
     case TracedEventKind::kException:
-      fmt::format_to(fmt::appender(out), "--- exception {:#04x}", event.vector);
-      if (name != nullptr) fmt::format_to(fmt::appender(out), " ({})", name);
+      fmt::format_to(out, "--- exception {:#04x}", event.vector);
+      if (name != nullptr) fmt::format_to(out, " ({})", name);
       break;
-    case TracedEventKind::kExternal: fmt::format_to(fmt::appender(out), "--- interrupt {:#04x}", event.vector); break;
-    case TracedEventKind::kNmi: fmt::format_to(fmt::appender(out), "--- nmi"); break;
-    case TracedEventKind::kSoftware: fmt::format_to(fmt::appender(out), "--- software interrupt {:#04x}", event.vector); break;
+    case TracedEventKind::kExternal:
+      fmt::format_to(out, "--- interrupt {:#04x}", event.vector);
+      break;
+    case TracedEventKind::kNmi:
+      fmt::format_to(out, "--- nmi");
+      break;
+    case TracedEventKind::kSoftware:
+      fmt::format_to(out, "--- software interrupt {:#04x}", event.vector);
+      break;
     case TracedEventKind::kSoftException:
-      fmt::format_to(fmt::appender(out), "--- software exception {:#04x} ({})", event.vector, name != nullptr ? name : "?");
+      fmt::format_to(out, "--- software exception {:#04x} ({})", event.vector,
+                     name != nullptr ? name : "?");
       break;
-    case TracedEventKind::kIcebp: fmt::format_to(fmt::appender(out), "--- icebp {:#04x} (#DB)", event.vector); break;
+    case TracedEventKind::kIcebp:
+      fmt::format_to(out, "--- icebp {:#04x} (#DB)", event.vector);
+      break;
   }
-  if (event.has_error_code) fmt::format_to(fmt::appender(out), " error {:#06x}", event.error_code);
+  if (event.has_error_code) fmt::format_to(out, " error {:#06x}", event.error_code);
   if (event.kind == TracedEventKind::kException && event.vector == 14) {  // #PF
     AppendHex(buffer_, "cr2", event.cr2);
   }

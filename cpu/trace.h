@@ -6,6 +6,7 @@
 #ifndef X86VM_CPU_TRACE_H_
 #define X86VM_CPU_TRACE_H_
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <memory>

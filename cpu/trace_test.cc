@@ -103,7 +103,8 @@ TEST(TraceTest, RealModeLinesShowAddressBytesDisassemblyAndChanges) {
   EXPECT_EQ(t.lines[0],
             "       0 0000:8000 00008000  b8 34 12                       mov ax, 0x1234          "
             "         eax=00001234");
-  EXPECT_EQ(Squeeze(t.lines[1]), "1 0000:8003 00008003 29 c0 sub ax, ax eax=00000000 rflags=00000046");
+  EXPECT_EQ(Squeeze(t.lines[1]),
+            "1 0000:8003 00008003 29 c0 sub ax, ax eax=00000000 rflags=00000046");
   // A real-mode segment load: the selector, not the base that follows it.
   std::string ds = Find(t.lines, "mov ds, cx");
   EXPECT_NE(ds.find(" ds=0100"), std::string::npos) << ds;
@@ -143,7 +144,8 @@ TEST(TraceTest, EventsGetTheirOwnLinesWithWhatDeliveryChanged) {
   // and CS reloaded, then the handler.
   size_t ud2 = IndexOf(t.lines, "ud2");
   ASSERT_LT(ud2 + 2, t.lines.size());
-  EXPECT_TRUE(t.lines[ud2 + 1].starts_with("--- exception 0x06 (#UD) | esp=00005ff4")) << t.lines[ud2 + 1];
+  EXPECT_TRUE(t.lines[ud2 + 1].starts_with("--- exception 0x06 (#UD) | esp=00005ff4"))
+      << t.lines[ud2 + 1];
   EXPECT_NE(t.lines[ud2 + 2].find("add dword ptr [esp], 2"), std::string::npos) << t.lines[ud2 + 2];
   // #GP with its error code.
   std::string gp = Find(t.lines, "--- exception 0x0d");
@@ -158,7 +160,8 @@ TEST(TraceTest, EventsGetTheirOwnLinesWithWhatDeliveryChanged) {
   // INT n and the external interrupt after the STI shadow.
   size_t int30 = IndexOf(t.lines, "int 0x30");
   ASSERT_LT(int30 + 1, t.lines.size());
-  EXPECT_TRUE(t.lines[int30 + 1].starts_with("--- software interrupt 0x30 |")) << t.lines[int30 + 1];
+  EXPECT_TRUE(t.lines[int30 + 1].starts_with("--- software interrupt 0x30 |"))
+      << t.lines[int30 + 1];
   size_t nop = IndexOf(t.lines, " nop");
   ASSERT_LT(nop + 1, t.lines.size());
   EXPECT_TRUE(t.lines[nop + 1].starts_with("--- interrupt 0x20 |")) << t.lines[nop + 1];
@@ -325,7 +328,8 @@ TEST(TraceTest, PageCrossingInstructionBytes) {
   }
   std::vector<std::string> lines = ReadLines(path);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(Squeeze(lines[0]), "0 0000:0ffc 00000ffc 66 b8 44 33 22 11 mov eax, 0x11223344 eax=11223344");
+  EXPECT_EQ(Squeeze(lines[0]),
+            "0 0000:0ffc 00000ffc 66 b8 44 33 22 11 mov eax, 0x11223344 eax=11223344");
 }
 
 TEST(TraceTest, OpenReportsUnwritablePaths) {

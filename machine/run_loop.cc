@@ -39,16 +39,19 @@ RunOutcome RunMachine(PcMachine& machine, Vcpu& vcpu, const RunLoopOptions& opti
     clock.RunDueTimers();
 
     // Host input to COM1; after EOF, Ctrl-D for the guest's tty.
+    bool input_delivered = false;
     if (input != nullptr) {
       while (com1.CanReceive()) {
         auto byte = input->Poll();
         if (!byte) break;
         com1.Receive(*byte);
+        input_delivered = true;
       }
       if (input->quit_requested()) return {0, "quit (Ctrl-A x)"};
       if (input->eof() && com1.CanReceive() && clock.now_ns() >= next_eof_ns) {
         com1.Receive(kCtrlD);
         next_eof_ns = clock.now_ns() + kEofRepeatNs;
+        input_delivered = true;
       }
     }
 
@@ -85,6 +88,13 @@ RunOutcome RunMachine(PcMachine& machine, Vcpu& vcpu, const RunLoopOptions& opti
                                  state.seg[kCs].selector, state.rip)};
         }
         if (clock.mode() == VirtualClock::Mode::kDeterministic) {
+          // New input raises the UART's interrupt: let the guest take it.
+          if (input_delivered) break;
+          // After EOF the next Ctrl-D is a wake-up source like a timer: a
+          // tickless guest idles with no timer armed, waiting for input.
+          if (input != nullptr && input->eof() && com1.CanReceive()) {
+            next = std::min(next, std::max(next_eof_ns, clock.now_ns()));
+          }
           if (next == VirtualClock::kNever && (input == nullptr || input->eof())) {
             return {1, "the guest halted with no timer armed and no input to wake it"};
           }

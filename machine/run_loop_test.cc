@@ -154,6 +154,30 @@ TEST(RunLoop, SerialInputReachesCom1AndEofTypesCtrlD) {
   EXPECT_EQ(received.substr(0, 3), "hi\x04");
 }
 
+TEST(RunLoop, TicklessIdleGuestStillGetsCtrlDAfterEofInDeterministicMode) {
+  auto m = MakeMachine();
+  // Counter 0 in mode 0 waits for a count: the PIT arms no timer, like a
+  // tickless kernel idling in HLT until input arrives.
+  m->pio().WriteValue(0x43, 1, 0x30);
+  ASSERT_EQ(m->clock().next_deadline_ns(), VirtualClock::kNever);
+  FakeSource source;
+  source.end_after_bytes = true;
+  std::string received;
+  FakeVcpu cpu([&](uint64_t) {
+    while (m->pio().ReadValue(0x3fd, 1) & 1) {
+      received += static_cast<char>(m->pio().ReadValue(0x3f8, 1));
+    }
+    if (received.find('\x04') != std::string::npos) m->pio().WriteValue(0xf4, 1, 1);
+    return RunResult{StopReason::kHalt, ""};
+  });
+  cpu.state.rflags = flags::kFixed1 | flags::kIf;
+  RunLoopOptions options;
+  options.serial_input = &source;
+  RunOutcome out = RunMachine(*m, cpu, options);
+  EXPECT_EQ(out.exit_status, 3) << out.message;
+  EXPECT_EQ(received, "\x04");
+}
+
 TEST(RunLoop, QuitEscapeEnds) {
   auto m = MakeMachine();
   FakeSource source;

@@ -28,8 +28,8 @@ class InterpUnicornAgreementTest : public ::testing::TestWithParam<DiffMode> {
     gen_options_.nan_inputs = false;
     gen_options_.denormal_modes = false;
     options_.compare.compare_error_code = false;  // Unicorn's hooks do not give error codes.
-    options_.compare.mxcsr_ignore = 0x3f;          // Unicorn does not set MXCSR exception flags.
-    options_.compare.nan_lanes_equal = true;       // Unicorn picks the wrong NaN.
+    options_.compare.mxcsr_ignore = 0x3f;         // Unicorn does not set MXCSR exception flags.
+    options_.compare.nan_lanes_equal = true;      // Unicorn picks the wrong NaN.
     options_.max_reports = 5;
   }
   void Check(const AgreementStats& stats) {

@@ -18,8 +18,8 @@ constexpr uint64_t kIdt = 0x2000;
 constexpr uint64_t kTss = 0x3000;
 constexpr uint64_t kIoBitmapOffset = 0x68;
 constexpr uint64_t kTssLimit = kIoBitmapOffset + 8192;  // Bitmap plus the 0xFF byte.
-constexpr uint64_t kStubs = 0x6000;    // Vector v's handler is the HLT at kStubs + v.
-constexpr uint64_t kStack0Top = 0x8000;  // TSS.RSP0 (long64).
+constexpr uint64_t kStubs = 0x6000;                     // Vector v's handler is the HLT at kStubs + v.
+constexpr uint64_t kStack0Top = 0x8000;                 // TSS.RSP0 (long64).
 constexpr uint64_t kSystemStart = 0x1000;
 constexpr uint64_t kSystemEnd = 0x8000;
 // KvmRing3Oracle's ring-3 harness page (user, writable); mapped here too so
@@ -36,7 +36,7 @@ constexpr uint64_t kRealStubs = 0xf0000;  // F000:v.
 constexpr uint64_t kTables64 = 0x100000;  // Page-table pools, 64 pages each.
 constexpr uint64_t kTables32 = 0x140000;
 constexpr uint64_t kTablePoolBytes = 0x40000;
-constexpr uint64_t kFrames = 0x200000;    // Frames of case pages (protected modes).
+constexpr uint64_t kFrames = 0x200000;  // Frames of case pages (protected modes).
 constexpr uint64_t kRamBytes = 16ull << 20;
 // The IDT (prot32: behind linear kIdt) and the IVT (real16: IDTR.base) sit
 // in the PCI hole, answered by GateWindow, so the first gate read of an
@@ -71,9 +71,7 @@ constexpr uint64_t kMaxInstructions = 4'000'000;
 constexpr uint8_t kHlt = 0xf4;
 
 // Vectors that push an error code (SDM Vol. 3 Table 6-1).
-bool PushesErrorCode(unsigned v) {
-  return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-}
+bool PushesErrorCode(unsigned v) { return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30; }
 
 // A code or data segment in the descriptor-cache form.
 Segment FlatSegment(uint16_t selector, uint32_t type, int dpl, bool code64) {
@@ -81,8 +79,8 @@ Segment FlatSegment(uint16_t selector, uint32_t type, int dpl, bool code64) {
   s.selector = selector;
   s.base = 0;
   s.limit = 0xffffffff;
-  s.attr = type | seg_attr::kS | (static_cast<uint32_t>(dpl) << seg_attr::kDplShift) | seg_attr::kP |
-           seg_attr::kG | (code64 ? seg_attr::kL : seg_attr::kDb);
+  s.attr = type | seg_attr::kS | (static_cast<uint32_t>(dpl) << seg_attr::kDplShift) | seg_attr::kP | seg_attr::kG |
+           (code64 ? seg_attr::kL : seg_attr::kDb);
   return s;
 }
 
@@ -146,8 +144,8 @@ void InterpreterEngine::SetUpSystemArea() {
     gdt[2] = 0x00cf93000000ffffull;
     gdt[3] = 0x00cff3000000ffffull;
     gdt[4] = 0x00affb000000ffffull;
-    gdt[5] = (kTssLimit & 0xffff) | ((kTss & 0xffffff) << 16) | (0x8bull << 40) |
-             (((kTssLimit >> 16) & 0xf) << 48) | (((kTss >> 24) & 0xff) << 56);
+    gdt[5] = (kTssLimit & 0xffff) | ((kTss & 0xffffff) << 16) | (0x8bull << 40) | (((kTssLimit >> 16) & 0xf) << 48) |
+             (((kTss >> 24) & 0xff) << 56);
     gdt[6] = kTss >> 32;
     // 64-bit interrupt gates to one HLT each (SDM Vol. 3 6.14.1); INT3 and
     // INTO callable from ring 3, as in the KVM oracle.
@@ -238,12 +236,7 @@ Result<uint64_t> InterpreterEngine::FrameFor(DiffMode mode, uint64_t vaddr) {
   if (mode == DiffMode::kReal16) return vaddr;
   auto it = frames_.find(vaddr);
   if (it != frames_.end()) return it->second;
-  if (next_frame_ + kDiffPageBytes > kRamBytes) {
-    // Recycle: random layouts have used every frame. Tables are rebuilt.
-    frames_.clear();
-    next_frame_ = kFrames;
-    tables64_.valid = tables32_.valid = false;
-  }
+  if (next_frame_ + kDiffPageBytes > kRamBytes) return Fail("interp engine: out of frames for {:#x}", vaddr);
   const uint64_t frame = next_frame_;
   next_frame_ += kDiffPageBytes;
   frames_[vaddr] = frame;
@@ -254,7 +247,15 @@ Result<> InterpreterEngine::MapPages(DiffMode mode, const std::map<uint64_t, boo
   if (mode == DiffMode::kReal16) return {};
   const bool is64 = mode == DiffMode::kLong64;
   Tables& t = is64 ? tables64_ : tables32_;
-  // Frames first: recycling them invalidates the tables.
+  // Frames first. When random layouts have used them all, start over (the
+  // tables of both modes point at the old frames and are rebuilt).
+  size_t missing = 0;
+  for (const auto& [vaddr, writable] : want) missing += frames_.contains(vaddr) ? 0 : 1;
+  if (next_frame_ + missing * kDiffPageBytes > kRamBytes) {
+    frames_.clear();
+    next_frame_ = kFrames;
+    tables64_.valid = tables32_.valid = false;
+  }
   for (const auto& [vaddr, writable] : want) {
     if (auto f = FrameFor(mode, vaddr); !f) return std::unexpected(f.error());
   }
@@ -456,7 +457,8 @@ Result<DiffOutcome> InterpreterEngine::Run(const DiffCase& c) {
   CpuState s;
   if (auto r = interp_->GetState(s); !r) return std::unexpected(r.error());
   switch (run.reason) {
-    case StopReason::kHalt: break;
+    case StopReason::kHalt:
+      break;
     case StopReason::kShutdown:
       if (c.mode != DiffMode::kLong64 && gate_read_) break;  // The snapshot has the first exception.
       return Fail("interp engine: triple fault (rip {:#x})", s.rip);

@@ -57,8 +57,8 @@ TEST_F(InterpreterEngineTest, DivideByZeroIsDeAtTheInstruction) {
       EXPECT_EQ(o.pages[2].bytes, c.pages[2].bytes) << ModeName(mode);
     }
     // The machine is ready for the next case: inc rax / inc eax / inc ax.
-    DiffCase add = BlankCase(mode, mode == DiffMode::kLong64 ? std::vector<uint8_t>{0x48, 0xff, 0xc0}
-                                                              : std::vector<uint8_t>{0x40});
+    DiffCase add = BlankCase(
+        mode, mode == DiffMode::kLong64 ? std::vector<uint8_t>{0x48, 0xff, 0xc0} : std::vector<uint8_t>{0x40});
     EXPECT_EQ(Run(add).regs.gpr[kDRax] & 0xffff, 1u) << ModeName(mode);
   }
 }
@@ -182,6 +182,24 @@ TEST_F(InterpreterEngineTest, RefusesPagesOutsideTheModesRange) {
   DiffCase r = BlankCase(DiffMode::kReal16, {0x90});
   r.pages[0].vaddr = 0xf0000;
   EXPECT_FALSE(engine_->Run(r).has_value());
+}
+
+// Many different page addresses use up the engine's frames; it starts over
+// and every case still sees its own pages.
+TEST_F(InterpreterEngineTest, ManyLayoutsRecycleFrames) {
+  for (uint64_t i = 0; i < 1400; ++i) {
+    DiffCase c =
+        BlankCase(DiffMode::kLong64, {0x48, 0x89, 0x06, 0x48, 0x8b, 0x5e, 0x08});  // mov [rsi], rax; mov rbx, [rsi+8]
+    for (DiffPage& p : c.pages) p.vaddr += (i + 1) << 24;
+    c.regs.gpr[kDRsp] += (i + 1) << 24;
+    c.regs.gpr[kDRsi] = c.pages[1].vaddr + 0x10;
+    c.regs.gpr[kDRax] = i;
+    c.pages[1].bytes[0x18] = static_cast<uint8_t>(i);
+    DiffOutcome o = Run(c);
+    ASSERT_FALSE(o.exception.has_value()) << i;
+    ASSERT_EQ(ReadMem<uint64_t>(o, c.pages[1].vaddr + 0x10), i);
+    ASSERT_EQ(o.regs.gpr[kDRbx], i & 0xff);
+  }
 }
 
 TEST_F(InterpreterEngineTest, TensOfThousandsOfCasesPerSecond) {

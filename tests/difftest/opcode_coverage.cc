@@ -12,9 +12,12 @@ namespace {
 
 CodeMode CodeModeOf(DiffMode mode) {
   switch (mode) {
-    case DiffMode::kReal16: return CodeMode::k16;
-    case DiffMode::kProt32: return CodeMode::k32;
-    case DiffMode::kLong64: return CodeMode::k64;
+    case DiffMode::kReal16:
+      return CodeMode::k16;
+    case DiffMode::kProt32:
+      return CodeMode::k32;
+    case DiffMode::kLong64:
+      return CodeMode::k64;
   }
   return CodeMode::k64;
 }
@@ -36,10 +39,14 @@ constexpr const char* kGroupNames[kGroups] = {"one-byte", "x87 (D8-DF)", "0F", "
 
 Group GroupOf(const RowInfo& r) {
   switch (r.map) {
-    case OpcodeMap::kOneByte: return r.opcode >= 0xd8 && r.opcode <= 0xdf ? kX87 : kOneByte;
-    case OpcodeMap::k0F: return k0F;
-    case OpcodeMap::k0F38: return k0F38;
-    case OpcodeMap::k0F3A: return k0F3A;
+    case OpcodeMap::kOneByte:
+      return r.opcode >= 0xd8 && r.opcode <= 0xdf ? kX87 : kOneByte;
+    case OpcodeMap::k0F:
+      return k0F;
+    case OpcodeMap::k0F38:
+      return k0F38;
+    case OpcodeMap::k0F3A:
+      return k0F3A;
   }
   return kOneByte;
 }

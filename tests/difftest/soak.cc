@@ -97,9 +97,12 @@ int Main(int argc, char** argv) {
       engine_b = value();
     } else if (arg == "--mode") {
       const std::string m = value();
-      if (m == "long64") gen.mode = DiffMode::kLong64;
-      else if (m == "prot32") gen.mode = DiffMode::kProt32;
-      else if (m == "real16") gen.mode = DiffMode::kReal16;
+      if (m == "long64")
+        gen.mode = DiffMode::kLong64;
+      else if (m == "prot32")
+        gen.mode = DiffMode::kProt32;
+      else if (m == "real16")
+        gen.mode = DiffMode::kReal16;
       else {
         fprintf(stderr, "soak: unknown mode %s (long64, prot32, real16)\n", m.c_str());
         return 2;
@@ -163,7 +166,7 @@ int Main(int argc, char** argv) {
   }
   if (with_unicorn) {
     options.compare.compare_error_code = false;  // Unicorn's hooks do not report error codes.
-    options.compare.mxcsr_ignore = 0x3f;          // Unicorn does not set MXCSR exception flags.
+    options.compare.mxcsr_ignore = 0x3f;         // Unicorn does not set MXCSR exception flags.
   }
   if (no_nans) gen.nan_inputs = false;
   uint32_t drop = 0;
@@ -216,13 +219,14 @@ int Main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::string& r : stats.error_reports) printf("%s\n", r.c_str());
   for (const std::string& r : stats.reports) printf("%s\n", r.c_str());
-  printf("%s vs %s, %s, seed %llu: %llu cases, %llu agreed (%llu faulted), %llu mismatched, errors %s %llu %s %llu, "
-         "%.1f s, %.0f cases/s\n",
-         (*a)->name(), (*b)->name(), ModeName(gen.mode), static_cast<unsigned long long>(seed),
-         static_cast<unsigned long long>(stats.cases), static_cast<unsigned long long>(stats.agreed),
-         static_cast<unsigned long long>(stats.faulted), static_cast<unsigned long long>(stats.mismatched),
-         (*a)->name(), static_cast<unsigned long long>(stats.errors_a), (*b)->name(),
-         static_cast<unsigned long long>(stats.errors_b), seconds, static_cast<double>(stats.cases) / seconds);
+  printf(
+      "%s vs %s, %s, seed %llu: %llu cases, %llu agreed (%llu faulted), %llu mismatched, errors %s %llu %s %llu, "
+      "%.1f s, %.0f cases/s\n",
+      (*a)->name(), (*b)->name(), ModeName(gen.mode), static_cast<unsigned long long>(seed),
+      static_cast<unsigned long long>(stats.cases), static_cast<unsigned long long>(stats.agreed),
+      static_cast<unsigned long long>(stats.faulted), static_cast<unsigned long long>(stats.mismatched), (*a)->name(),
+      static_cast<unsigned long long>(stats.errors_a), (*b)->name(), static_cast<unsigned long long>(stats.errors_b),
+      seconds, static_cast<double>(stats.cases) / seconds);
   for (const auto& [name, n] : stats.mismatches_by_template) {
     printf("  %6llu mismatches starting with %s\n", static_cast<unsigned long long>(n), name.c_str());
   }
