@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Times the direct-boot workload: Debian's cloud kernel with the busybox
+# initramfs from scripts/prepare-guest, booted straight from --kernel/--initrd
+# to the shell, which reads end-of-file (a Ctrl-D byte on stdin) and exits;
+# /init then powers off. Runs x86vm's interpreter and, when installed,
+# QEMU TCG on the same files in the same sitting, several times each, and
+# prints medians (and minima, which a busy machine disturbs least).
+#
+# Usage: tests/bench/direct_boot.sh [-n RUNS] [--x86vm PATH] [--no-qemu]
+#                                   [--deterministic] [--keep DIR]
+#   -n RUNS          runs per engine (default 5)
+#   --x86vm PATH     use this binary instead of building //:x86vm with -c opt
+#   --no-qemu        skip QEMU
+#   --deterministic  also time x86vm --clock deterministic (guest time follows
+#                    instructions: the same work every run)
+#   --keep DIR       keep each run's console output in DIR
+#   X86VM_CACHE      where the guest lives (scripts/prepare-guest)
+#
+# A run counts only if the console shows "reboot: Power down"; failed runs
+# are reported and left out of the statistics.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/lib.sh"
+
+runs=5
+x86vm=""
+use_qemu=1
+deterministic=0
+keep=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -n) runs=$2; shift 2 ;;
+    --x86vm) x86vm=$2; shift 2 ;;
+    --no-qemu) use_qemu=0; shift ;;
+    --deterministic) deterministic=1; shift ;;
+    --keep) keep=$2; mkdir -p "$keep"; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bench_child_cpu_file=$work/cpu_times
+
+guest=$("$(bench_repo_root)/scripts/prepare-guest") || { echo "prepare-guest failed" >&2; exit 1; }
+kernel=$guest/vmlinuz
+initrd=$guest/initramfs.cpio.gz
+append="console=ttyS0 quiet panic=-1"
+
+if [[ -z $x86vm ]]; then
+  x86vm=$work/x86vm
+  echo "building x86vm (bazel build -c opt //:x86vm)..." >&2
+  bench_build_x86vm "$x86vm" || { echo "build failed" >&2; exit 1; }
+fi
+qemu=$(command -v qemu-system-x86_64 || true)
+[[ $use_qemu -eq 1 && -z $qemu ]] && echo "qemu-system-x86_64 not installed: x86vm only" >&2
+
+# The shell's input: one Ctrl-D, then end of file. x86vm keeps typing Ctrl-D
+# after EOF; QEMU holds the byte until the guest's UART takes it.
+printf '\004' >"$work/input"
+
+run_x86vm() {  # extra x86vm arguments...
+  "$x86vm" --kernel "$kernel" --initrd "$initrd" --append "$append" --no-reboot "$@" \
+    <"$work/input"
+}
+run_qemu() {
+  timeout 300 "$qemu" -accel tcg -m 512 -kernel "$kernel" -initrd "$initrd" -append "$append" \
+    -nographic -no-reboot <"$work/input"
+}
+
+# bench NAME COMMAND...: RUNS timed runs of COMMAND.
+bench() {
+  local name=$1
+  shift
+  local times=$work/$name.times
+  : >"$times"
+  local i failed=0
+  for ((i = 1; i <= runs; i++)); do
+    local out=$work/$name.$i.out
+    bench_time "$times.all" "$out" "$@"
+    if grep -q "reboot: Power down" "$out"; then
+      tail -n 1 "$times.all" >>"$times"
+    else
+      failed=$((failed + 1))
+      echo "$name run $i did not power off; last lines:" >&2
+      tail -n 3 "$out" | sed 's/^/    /' >&2
+    fi
+    [[ -n $keep ]] && cp "$out" "$keep/$name.$i.log"
+  done
+  local ok=$((runs - failed))
+  if [[ $ok -eq 0 ]]; then
+    printf '%-26s %8s %8s %8s %8s   (all %d runs failed)\n' "$name" - - - - "$runs"
+    return
+  fi
+  printf '%-26s %8.2f %8.2f %8.2f %8.2f   (%d runs%s)\n' "$name" \
+    "$(bench_median "$times" 1)" "$(bench_min "$times" 1)" \
+    "$(bench_median "$times" 2)" "$(bench_min "$times" 2)" "$ok" \
+    "$([[ $failed -gt 0 ]] && echo ", $failed failed")"
+}
+
+echo "direct boot to the shell and S5: $(basename "$kernel"), $runs runs each; seconds" >&2
+printf '%-26s %8s %8s %8s %8s\n' ENGINE WALL_MED WALL_MIN CPU_MED CPU_MIN
+bench x86vm-interp run_x86vm --accel interp
+if [[ $deterministic -eq 1 ]]; then
+  bench x86vm-interp-deterministic run_x86vm --accel interp --clock deterministic
+fi
+if [[ $use_qemu -eq 1 && -n $qemu ]]; then
+  bench qemu-tcg run_qemu
+fi

@@ -1,0 +1,57 @@
+# tests/bench/lib.sh: helpers shared by the benchmark scripts (sourced).
+
+# The repository root.
+bench_repo_root() {
+  cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd
+}
+
+# Builds the optimized x86vm and copies it out of bazel-bin (which the next
+# build may replace) to $1.
+bench_build_x86vm() {
+  local out=$1
+  (cd "$(bench_repo_root)" && bazel build -c opt //:x86vm >&2) || return 1
+  cp -f "$(bench_repo_root)/bazel-bin/x86vm" "$out"
+  chmod u+w "$out"
+}
+
+# Runs a command, appends "wall user+sys" seconds to the file $1, and
+# returns the command's status. Output goes to $2.
+bench_time() {
+  local times=$1 out=$2
+  shift 2
+  local start end status before after
+  start=$(date +%s%N)
+  times >"$bench_child_cpu_file"
+  before=$(bench_child_cpu)
+  "$@" >"$out" 2>&1
+  status=$?
+  times >"$bench_child_cpu_file"
+  after=$(bench_child_cpu)
+  end=$(date +%s%N)
+  awk -v s="$start" -v e="$end" -v b="$before" -v a="$after" \
+    'BEGIN { printf "%.3f %.3f\n", (e - s) / 1e9, a - b }' >>"$times"
+  return $status
+}
+
+# Seconds of user + system CPU used so far by finished children of this
+# shell. `times` must run in this shell (not a subshell, which has its own
+# children), so bench_time writes it to $bench_child_cpu_file (the sourcing
+# script sets it to a file in its scratch folder) for awk to read.
+bench_child_cpu() {
+  awk 'NR == 2 {
+    split($1, u, /m|s/); split($2, s, /m|s/);
+    printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$bench_child_cpu_file"
+}
+
+# The median of the numbers in column $2 of file $1.
+bench_median() {
+  awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '
+    { v[NR] = $1 }
+    END { if (NR == 0) { print "nan"; exit }
+          if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# The minimum of column $2 of file $1.
+bench_min() {
+  awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print (NR ? m : "nan") }' "$1"
+}
