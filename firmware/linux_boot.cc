@@ -132,7 +132,7 @@ Result<LinuxEntry> LoadLinux(GuestMemory& memory, const LinuxBootParams& p) {
   params[kE820Entries] = static_cast<uint8_t>(n);
   std::vector<uint8_t> table =
       EncodeE820(std::vector<E820Entry>(p.e820.begin(), p.e820.begin() + static_cast<long>(n)));
-  std::memcpy(params + kE820Table, table.data(), table.size());
+  if (!table.empty()) std::memcpy(params + kE820Table, table.data(), table.size());
   Put(params + kAcpiRsdpAddr, p.acpi_rsdp_gpa, 8);
 
   // GDT: null, null, then flat 4 GiB code (0x10) and data (0x18) descriptors.
