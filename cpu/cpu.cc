@@ -1,6 +1,7 @@
 // The dispatch loop and the decoded-instruction cache.
 #include "cpu/cpu.h"
 
+#include "cpu/exec_fast.h"
 #include "machine/guest_memory.h"
 
 namespace x86vm {
@@ -35,7 +36,30 @@ void Cpu::SetRflags(uint64_t value) {
   s.rflags = value;
 }
 
-Fault Cpu::FetchDecoded(const Insn*& out) {
+const Insn* Cpu::FetchDecoded(Fault& fault, const Insn* prev) {
+  const Insn* insn = nullptr;
+  fault = FetchDecodedInto(insn, prev);
+  return fault.ok() ? insn : nullptr;
+}
+
+Cpu::CodePage* Cpu::CodePageFor(TlbEntry& e) {
+  TlbDetail& d = Detail(e);
+  if (d.code != nullptr && e.code_mode == mode_) return d.code;
+  uint64_t key = (d.pa_page >> 12) * 4 + static_cast<uint64_t>(mode_);
+  auto& slot = code_pages_[key];
+  if (!slot) {
+    slot = std::make_unique<CodePage>();
+    std::memset(slot->slot, 0, sizeof(slot->slot));
+    std::memset(slot->covered, 0, sizeof(slot->covered));
+    slot->insns.reserve(64);
+  }
+  MarkCodePage(d.pa_page);
+  d.code = slot.get();
+  e.code_mode = mode_;
+  return d.code;
+}
+
+Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
   uint64_t rip = s.rip;
   const Segment& cs = s.seg[kCs];
   uint64_t linear;
@@ -49,30 +73,26 @@ Fault Cpu::FetchDecoded(const Insn*& out) {
   bool user = s.cpl() == 3;
   uint64_t tag = ((linear >> 12) << 3) | (user ? 4 : 0) | static_cast<uint64_t>(mode_);
   if (tag != fetch_tag_) [[unlikely]] {
-    TlbEntry* e;
-    X86_TRY(Translate(linear, Access::kExec, user, false, e));
-    fetch_pa_page_ = e->pa_page;
-    fetch_host_ = e->host;
-    fetch_page_ = nullptr;
-    if (e->host != nullptr) {
-      uint64_t key = (e->pa_page >> 12) * 4 + static_cast<uint64_t>(mode_);
-      auto& slot = code_pages_[key];
-      if (!slot) {
-        slot = std::make_unique<CodePage>();
-        std::memset(slot->slot, 0, sizeof(slot->slot));
-        std::memset(slot->covered, 0, sizeof(slot->covered));
-        slot->insns.reserve(64);
-      }
-      fetch_page_ = slot.get();
-      MarkCodePage(e->pa_page);
+    // A TLB entry approved for execution needs no recheck (as in
+    // ReadLinear); anything else goes through Translate.
+    TlbEntry* e = &tlb_[(linear >> 12) % kTlbSize];
+    uint8_t need = user ? kAllowExecU : kAllowExecS;
+    if (e->tag != (linear >> 12) || !(e->allow & need)) {
+      X86_TRY(Translate(linear, Access::kExec, user, false, e));
     }
+    fetch_pa_page_ = Detail(*e).pa_page;
+    fetch_host_ = e->host;
+    fetch_page_ = e->host != nullptr ? CodePageFor(*e) : nullptr;
     fetch_tag_ = tag;
-    // The RIP range of this page, for the dispatch loop's fast path (not
-    // when the page wraps around 4 GiB).
+    // The RIP range of this page, for the dispatch loops' fast paths: not
+    // when the page wraps around 4 GiB, and only when the whole page lies
+    // within the CS limit, so that a cached instruction needs no limit
+    // check there (cached instructions never cross the page).
     fetch_page_rip_base_ = kNoFetch;
     uint64_t page_rip = rip - (linear & 0xfff);
     bool wraps = !is64() && ((linear & ~0xfffull) + 4095 > 0xffffffffull);
-    if (fetch_page_ != nullptr && !wraps) fetch_page_rip_base_ = page_rip;
+    bool within_limit = is64() || page_rip + 4095 <= cs.limit;
+    if (fetch_page_ != nullptr && !wraps && within_limit) fetch_page_rip_base_ = page_rip;
     fetch_rip_limit_ = is64() ? ~0ull : cs.limit;
   }
   unsigned offset = static_cast<unsigned>(linear & 0xfff);
@@ -94,7 +114,13 @@ Fault Cpu::FetchDecoded(const Insn*& out) {
       Insn insn;
       DecodeStatus st = Decode(table_, mode_, fetch_host_ + offset, avail, insn);
       if (st == DecodeStatus::kOk) {
+        insn.handler = SpecializeHandler(insn, mode_);
+        // The first run through straight-line code decodes it in order, so
+        // a fall-through successor usually lands right after its
+        // predecessor: chain them (checked before push_back moves them).
+        bool chain = prev != nullptr && !page.insns.empty() && prev == &page.insns.back();
         page.insns.push_back(insn);
+        if (chain) page.insns[page.insns.size() - 2].flags |= insn_flags::kChained;
         page.slot[offset] = static_cast<uint16_t>(page.insns.size());
         page.Cover(offset, insn.length);
         out = &page.insns.back();
@@ -119,7 +145,10 @@ Fault Cpu::FetchDecoded(const Insn*& out) {
     uint64_t wrap = (s.efer & efer::kLma) ? ~0ull : 0xffffffffull;
     for (;;) {
       DecodeStatus st = Decode(table_, mode_, bytes, have, scratch_insn_);
-      if (st == DecodeStatus::kOk) break;
+      if (st == DecodeStatus::kOk) {
+        scratch_insn_.handler = SpecializeHandler(scratch_insn_, mode_);
+        break;
+      }
       if (st == DecodeStatus::kTooLong || have >= 15) return Raise(kGp, 0);
       X86_TRY(ReadLinear((linear + have) & wrap, &bytes[have], 1, Access::kExec, false));
       ++have;
@@ -181,44 +210,71 @@ void Cpu::DispatchFast(uint64_t end) {
   // taken out: Run only comes here when no single-step, RF, interrupt
   // shadow or breakpoint is in effect, and whatever changes that leaves
   // the loop (SetRflags, MarkRepIncomplete, UpdateDebugState set stop_; STI
-  // and MOV SS set shadow_pending_). Decodes of a page made stale by a
-  // write are dropped through InvalidateFetch (NoteCodeWrite), so the fast
-  // lookup needs no stale check.
+  // and MOV SS set shadow_pending_). A write to decoded code and anything
+  // that drops the fetch cache (TLB flushes, mode changes) go through
+  // InvalidateFetch (NoteCodeWrite), which both the lookup below and the
+  // chained path notice through fetch_rip_base_, so neither checks `stale`.
+  //
+  // RIP and the retired count live in registers across instructions (no
+  // store-to-load chain through memory); handlers see s.rip and change
+  // control flow only through next_rip.
+  uint64_t rip = s.rip;
+  uint64_t retired = retired_;
+  const Insn* fell_from = nullptr;  // The previous instruction, if it fell through.
   for (;;) {
+    // Find the instruction at RIP. The fetch page is known to lie within the
+    // CS limit (FetchDecodedInto), so no limit check here.
     const Insn* insn;
-    uint64_t rip = s.rip;
     uint64_t offset = rip - fetch_rip_base_;
     uint16_t index;
-    if (offset < 4096 && (index = fetch_page_->slot[offset]) != 0 &&
-        rip + fetch_page_->insns[index - 1].length - 1 <= fetch_rip_limit_) [[likely]] {
+    if (offset < 4096 && (index = fetch_page_->slot[offset]) != 0) [[likely]] {
       insn = &fetch_page_->insns[index - 1];
     } else {
-      Fault f = FetchDecoded(insn);
-      if (f.faulted()) [[unlikely]] {
+      Fault f;
+      insn = FetchDecoded(f, fell_from);
+      if (insn == nullptr) [[unlikely]] {
         RaiseException(f, EventKind::kException, rip);
         return;
       }
     }
-    next_rip = (rip + insn->length) & rip_mask_;
-    Fault f = insn->handler(*this, *insn);
-    if (f.faulted()) [[unlikely]] {
-      shadow_pending_ = false;
-      pending_db_ = 0;
-      RaiseException(f, EventKind::kException, s.rip);
-      return;
-    }
-    s.rip = next_rip;
-    ++retired_;
-    if (stop_ | poll_events_ | shadow_pending_) [[unlikely]] {
-      if (shadow_pending_) {
-        // STI / MOV SS: the shadow covers the next instruction (SDM Vol. 3
-        // 6.8.3); the careful loop runs it.
-        s.events.interrupt_shadow = true;
+    // Run it and, while it falls through to a chained successor (the next
+    // Insn in memory) on a page still cached, the ones after it without
+    // looking them up.
+    for (;;) {
+      uint64_t fallthrough = (rip + insn->length) & rip_mask_;
+      next_rip = fallthrough;
+      Fault f = insn->handler(*this, *insn);
+      if (f.faulted()) [[unlikely]] {
         shadow_pending_ = false;
+        pending_db_ = 0;
+        RaiseException(f, EventKind::kException, s.rip);
+        return;
       }
-      return;
+      uint64_t target = next_rip;
+      retired_ = ++retired;
+      if (stop_ | poll_events_ | shadow_pending_) [[unlikely]] {
+        s.rip = target;
+        if (shadow_pending_) {
+          // STI / MOV SS: the shadow covers the next instruction (SDM Vol. 3
+          // 6.8.3); the careful loop runs it.
+          s.events.interrupt_shadow = true;
+          shadow_pending_ = false;
+        }
+        return;
+      }
+      if (target != fallthrough) [[unlikely]] {
+        fell_from = nullptr;
+        rip = target;
+        break;
+      }
+      fell_from = insn;
+      rip = fallthrough;
+      if (!(insn->flags & insn_flags::kChained) || fetch_rip_base_ == kNoFetch || retired >= end) break;
+      s.rip = rip;
+      ++insn;
     }
-    if (retired_ >= end) [[unlikely]] return;
+    s.rip = rip;
+    if (retired >= end) [[unlikely]] return;
   }
 }
 
@@ -234,8 +290,9 @@ void Cpu::Dispatch(uint64_t end) {
         s.rip + fetch_page_->insns[index - 1].length - 1 <= fetch_rip_limit_) [[likely]] {
       insn = &fetch_page_->insns[index - 1];
     } else {
-      Fault f = FetchDecoded(insn);
-      if (f.faulted()) [[unlikely]] {
+      Fault f;
+      insn = FetchDecoded(f);
+      if (insn == nullptr) [[unlikely]] {
         RaiseException(f, EventKind::kException, s.rip);
         return;
       }

@@ -237,6 +237,11 @@ class Cpu final : private PageTableMemory {
       if ((sg.attr & check) != want || offset + size - 1 > sg.limit || size == 0) return nullptr;
       linear = (sg.base + offset) & 0xffffffffull;
     }
+    return FastLinearHost(linear, size, kind);
+  }
+  // The TLB half of FastHostPointer, for a linear address the caller formed
+  // (64-bit mode code that knows no segment check applies; see exec_fast.cc).
+  X86VM_HOT_INLINE uint8_t* FastLinearHost(uint64_t linear, unsigned size, Access kind) {
     const TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
     unsigned in_page = static_cast<unsigned>(linear & 0xfff);
     uint8_t need = kind == Access::kWrite ? kAllowWriteS : kind == Access::kExec ? kAllowExecS : kAllowReadS;
@@ -361,16 +366,25 @@ class Cpu final : private PageTableMemory {
   void FlushTlbPage(uint64_t linear);
 
  private:
-  // One direct-mapped TLB entry for a 4 KiB linear page.
+  struct CodePage;
+  // One direct-mapped TLB entry for a 4 KiB linear page: the part every
+  // memory access reads, kept small (24 bytes) so the whole TLB stays in the
+  // host's L1 cache. The rest lives in TlbDetail.
   struct TlbEntry {
-    uint64_t tag = ~0ull;  // Linear page number, ~0 when empty.
-    uint64_t pa_page = 0;  // Physical page base.
+    uint64_t tag = ~0ull;     // Linear page number, ~0 when empty.
     uint8_t* host = nullptr;  // Host memory for the page, or null (MMIO).
-    uint8_t allow = 0;     // kAllow* bits pre-approved for the fast path.
+    uint8_t allow = 0;        // kAllow* bits pre-approved for the fast path.
     bool global = false;
-    bool large = false;    // Part of a 2M/4M/1G page (INVLPG must find it).
-    Translation t;         // Rights, for the slow-path recheck.
+    bool large = false;       // Part of a 2M/4M/1G page (INVLPG must find it).
+    CodeMode code_mode = CodeMode::k16;  // The mode TlbDetail::code was decoded in.
   };
+  // The rest of a TLB entry: for fills, slow-path rechecks and fetches.
+  struct TlbDetail {
+    uint64_t pa_page = 0;       // Physical page base.
+    Translation t;              // Rights, for the slow-path recheck.
+    CodePage* code = nullptr;   // Decodes of pa_page in code_mode (fetch cache).
+  };
+  TlbDetail& Detail(const TlbEntry& e) { return tlb_detail_[&e - tlb_]; }
   static constexpr unsigned kTlbSize = 1024;
   // The U bits are the S bits shifted left by 3 (FastHostPointer relies on it).
   static constexpr uint8_t kAllowReadS = 1, kAllowWriteS = 2, kAllowExecS = 4;
@@ -393,6 +407,24 @@ class Cpu final : private PageTableMemory {
       for (unsigned b = offset; b < offset + size && b < 4096; ++b) covered[b / 64] |= 1ull << (b % 64);
     }
   };
+
+  // Host memory of the guest-physical page `pa_page` (A20 applied) for reads
+  // or writes; null for MMIO, unmapped and (writes) read-only pages. Cached
+  // per page, so page walks and TLB fills skip GuestMemory's region search;
+  // FlushTlb(true) drops the cache (memory map and A20 changes flush).
+  uint8_t* PhysPageHost(uint64_t pa_page, bool for_write) {
+    PhysPageEntry& e = phys_cache_[(pa_page >> 12) % kPhysCacheSize];
+    if (e.page != pa_page) [[unlikely]] FillPhysPage(e, pa_page);
+    return for_write ? e.write : e.read;
+  }
+  struct PhysPageEntry {
+    uint64_t page = ~0ull;
+    uint8_t* read = nullptr;
+    uint8_t* write = nullptr;
+  };
+  void FillPhysPage(PhysPageEntry& e, uint64_t pa_page);
+  static constexpr unsigned kPhysCacheSize = 256;
+  PhysPageEntry phys_cache_[kPhysCacheSize];
 
   // PageTableMemory.
   uint64_t ReadPhys(uint64_t pa, int bytes) override;
@@ -429,8 +461,16 @@ class Cpu final : private PageTableMemory {
   }
   void MarkCodePage(uint64_t pa_page);
   void NoteCodeWrite(uint64_t pa, unsigned size);
-  // Fetches and decodes (or finds cached) the instruction at CS:RIP.
-  Fault FetchDecoded(const Insn*& insn);
+  // Fetches and decodes (or finds cached) the instruction at CS:RIP; null
+  // with `fault` set when fetching faults.
+  // `prev` is the instruction that ran just before, when it fell through
+  // to this one: a new decode placed right after it in its page is chained
+  // to it (insn_flags::kChained).
+  const Insn* FetchDecoded(Fault& fault, const Insn* prev = nullptr);
+  Fault FetchDecodedInto(const Insn*& insn, const Insn* prev);
+  // The decoded-instruction page of a TLB entry's physical page in the
+  // current code mode (cached in the entry; created on first use).
+  CodePage* CodePageFor(TlbEntry& e);
   // Checks and delivers pending NMI / INTR at an instruction boundary.
   // Returns true when something was delivered.
   bool DeliverPendingEvents();
@@ -454,6 +494,7 @@ class Cpu final : private PageTableMemory {
   const OpcodeTable& table_;
   CodeMode mode_ = CodeMode::k16;
   TlbEntry tlb_[kTlbSize];
+  TlbDetail tlb_detail_[kTlbSize];
   bool tlb_has_large_ = false;
   uint64_t a20_mask_ = ~0ull;
 

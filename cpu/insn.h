@@ -29,6 +29,9 @@ inline constexpr uint8_t kRipRelative = 1u << 2; // disp is relative to the next
 inline constexpr uint8_t kSegOverride = 1u << 3;
 inline constexpr uint8_t kRexW = 1u << 4;
 inline constexpr uint8_t kOpsizePrefix = 1u << 5;  // 66 present.
+// Set by the decoded-instruction cache, not the decoder: the next Insn in
+// memory is this one's fall-through successor (Cpu::DispatchFast chains).
+inline constexpr uint8_t kChained = 1u << 7;
 }  // namespace insn_flags
 
 // The REP prefix in effect (F3 = REP/REPE, F2 = REPNE), or none.

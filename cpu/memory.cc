@@ -83,7 +83,10 @@ void Cpu::FlushTlb(bool include_global) {
   for (TlbEntry& e : tlb_) {
     if (include_global || !e.global) e.tag = ~0ull;
   }
-  if (include_global) tlb_has_large_ = false;
+  if (include_global) {
+    tlb_has_large_ = false;
+    for (PhysPageEntry& p : phys_cache_) p.page = ~0ull;
+  }
   InvalidateFetch();
 }
 
@@ -95,8 +98,8 @@ void Cpu::FlushTlbPage(uint64_t linear) {
     // INVLPG of an address in a large page drops the whole page (SDM Vol. 3
     // 4.10.4.1); our TLB holds it as 4 KiB pieces.
     for (TlbEntry& x : tlb_) {
-      if (x.tag != ~0ull && x.large && ((x.tag << 12) & ~(x.t.page_bytes - 1)) ==
-                                           (linear & ~(x.t.page_bytes - 1))) {
+      uint64_t page_bytes = Detail(x).t.page_bytes;
+      if (x.tag != ~0ull && x.large && ((x.tag << 12) & ~(page_bytes - 1)) == (linear & ~(page_bytes - 1))) {
         x.tag = ~0ull;
       }
     }
@@ -123,8 +126,9 @@ Fault Cpu::Translate(uint64_t linear, Access kind, bool user, bool implicit, Tlb
     // write faults and A/D updates), relying on a #PF invalidating the
     // stale translation (SDM Vol. 3 4.10.4.1); faulting from the TLB alone
     // would repeat the same #PF forever.
-    if (CheckPageRights(Paging(), e.t, pa_access).ok()) {
-      if (kind != Access::kWrite || e.t.dirty) return kOk;
+    const Translation& cached = Detail(e).t;
+    if (CheckPageRights(Paging(), cached, pa_access).ok()) {
+      if (kind != Access::kWrite || cached.dirty) return kOk;
       // A first write to a clean page: walk again to set D.
     }
   }
@@ -146,13 +150,15 @@ Fault Cpu::Translate(uint64_t linear, Access kind, bool user, bool implicit, Tlb
     t.dirty = true;
   }
   e.tag = tag;
-  e.t = t;
-  e.pa_page = (t.pa & ~0xfffull) & a20_mask_;
+  TlbDetail& d = Detail(e);
+  d.t = t;
+  d.code = nullptr;
+  d.pa_page = (t.pa & ~0xfffull) & a20_mask_;
   e.global = t.global;
   e.large = t.page_bytes > 4096;
   if (e.large) tlb_has_large_ = true;
-  e.host = env_.memory->HostPointer(e.pa_page, 4096, false);
-  bool writable_host = env_.memory->HostPointer(e.pa_page, 4096, true) != nullptr;
+  e.host = PhysPageHost(d.pa_page, false);
+  bool writable_host = PhysPageHost(d.pa_page, true) != nullptr;
   // Pre-approve what this entry may do without rechecking (the rights cannot
   // change until a flush: CR0/CR4/EFER writes flush the TLB).
   e.allow = 0;
@@ -168,7 +174,7 @@ Fault Cpu::Translate(uint64_t linear, Access kind, bool user, bool implicit, Tlb
     if (ok(false, false, true)) e.allow |= kAllowReadU;
     if (ok(false, true, false)) e.allow |= kAllowExecS;
     if (ok(false, true, true)) e.allow |= kAllowExecU;
-    if (t.dirty && writable_host && !IsCodePage(e.pa_page)) {
+    if (t.dirty && writable_host && !IsCodePage(d.pa_page)) {
       if (ok(true, false, false)) e.allow |= kAllowWriteS;
       if (ok(true, false, true)) e.allow |= kAllowWriteU;
     }
@@ -195,7 +201,7 @@ Fault Cpu::ReadLinear(uint64_t linear, void* data, unsigned size, Access kind,
     if (pe->host) {
       CopySmall(data, pe->host + (linear & 0xfff), size);
     } else {
-      ReadPhysical(pe->pa_page | (linear & 0xfff), data, size);
+      ReadPhysical(Detail(*pe).pa_page | (linear & 0xfff), data, size);
     }
     return kOk;
   }
@@ -204,9 +210,9 @@ Fault Cpu::ReadLinear(uint64_t linear, void* data, unsigned size, Access kind,
   uint64_t second = (linear + in_page) & wrap;
   TlbEntry *e1, *e2;
   X86_TRY(Translate(linear, kind, user, supervisor, e1));
-  uint64_t pa1 = e1->pa_page | (linear & 0xfff);
+  uint64_t pa1 = Detail(*e1).pa_page | (linear & 0xfff);
   X86_TRY(Translate(second, kind, user, supervisor, e2));
-  uint64_t pa2 = e2->pa_page;
+  uint64_t pa2 = Detail(*e2).pa_page;
   ReadPhysical(pa1, data, in_page);
   ReadPhysical(pa2, static_cast<uint8_t*>(data) + in_page, size - in_page);
   return kOk;
@@ -224,16 +230,16 @@ Fault Cpu::WriteLinear(uint64_t linear, const void* data, unsigned size, bool su
     }
     TlbEntry* pe;
     X86_TRY(Translate(linear, Access::kWrite, user, supervisor, pe));
-    WritePhysical(pe->pa_page | (linear & 0xfff), data, size);
+    WritePhysical(Detail(*pe).pa_page | (linear & 0xfff), data, size);
     return kOk;
   }
   uint64_t wrap = (s.efer & efer::kLma) ? ~0ull : 0xffffffffull;
   uint64_t second = (linear + in_page) & wrap;
   TlbEntry *e1, *e2;
   X86_TRY(Translate(linear, Access::kWrite, user, supervisor, e1));
-  uint64_t pa1 = e1->pa_page | (linear & 0xfff);
+  uint64_t pa1 = Detail(*e1).pa_page | (linear & 0xfff);
   X86_TRY(Translate(second, Access::kWrite, user, supervisor, e2));
-  uint64_t pa2 = e2->pa_page;
+  uint64_t pa2 = Detail(*e2).pa_page;
   WritePhysical(pa1, data, in_page);
   WritePhysical(pa2, static_cast<const uint8_t*>(data) + in_page, size - in_page);
   return kOk;
@@ -280,9 +286,20 @@ Fault Cpu::ProbeWrite(int seg, uint64_t offset, unsigned size) {
 
 // ---- Physical access --------------------------------------------------------------
 
+void Cpu::FillPhysPage(PhysPageEntry& e, uint64_t pa_page) {
+  e.page = pa_page;
+  e.read = env_.memory->HostPointer(pa_page, 4096, false);
+  e.write = env_.memory->HostPointer(pa_page, 4096, true);
+}
+
 void Cpu::ReadPhysical(uint64_t pa, void* data, unsigned size) {
   pa &= a20_mask_;
-  if (uint8_t* host = env_.memory->HostPointer(pa, size, false)) {
+  if ((pa & 0xfff) + size <= 4096) [[likely]] {
+    if (uint8_t* page = PhysPageHost(pa & ~0xfffull, false)) {
+      CopySmall(data, page + (pa & 0xfff), size);
+      return;
+    }
+  } else if (uint8_t* host = env_.memory->HostPointer(pa, size, false)) {
     CopySmall(data, host, size);
     return;
   }
@@ -300,7 +317,13 @@ void Cpu::ReadPhysical(uint64_t pa, void* data, unsigned size) {
 
 void Cpu::WritePhysical(uint64_t pa, const void* data, unsigned size) {
   pa &= a20_mask_;
-  if (uint8_t* host = env_.memory->HostPointer(pa, size, true)) {
+  uint8_t* host = nullptr;
+  if ((pa & 0xfff) + size <= 4096) [[likely]] {
+    if (uint8_t* page = PhysPageHost(pa & ~0xfffull, true)) host = page + (pa & 0xfff);
+  } else {
+    host = env_.memory->HostPointer(pa, size, true);
+  }
+  if (host != nullptr) {
     CopySmall(host, data, size);
     NoteCodeWrite(pa, size);
     return;
@@ -340,7 +363,7 @@ void Cpu::MarkCodePage(uint64_t pa_page) {
   code_flags_[n] = 1;
   // From now on writes to this page must take the slow path, which notices them.
   for (TlbEntry& e : tlb_) {
-    if (e.tag != ~0ull && e.pa_page == pa_page) e.allow &= ~(kAllowWriteS | kAllowWriteU);
+    if (e.tag != ~0ull && Detail(e).pa_page == pa_page) e.allow &= ~(kAllowWriteS | kAllowWriteU);
   }
 }
 

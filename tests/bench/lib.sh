@@ -5,12 +5,16 @@ bench_repo_root() {
   cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd
 }
 
-# Builds the optimized x86vm and copies it out of bazel-bin (which the next
-# build may replace) to $1.
+# Builds the optimized x86vm and copies it to $1. The path comes from the
+# opt configuration's output tree, not bazel-bin, which points at whatever
+# configuration the workspace built last.
 bench_build_x86vm() {
-  local out=$1
-  (cd "$(bench_repo_root)" && bazel build -c opt //:x86vm >&2) || return 1
-  cp -f "$(bench_repo_root)/bazel-bin/x86vm" "$out"
+  local out=$1 root
+  root=$(bench_repo_root)
+  (cd "$root" && bazel build -c opt //:x86vm >&2) || return 1
+  local bin
+  bin=$(cd "$root" && bazel info -c opt bazel-bin 2>/dev/null) || return 1
+  cp -f "$bin/x86vm" "$out"
   chmod u+w "$out"
 }
 

@@ -1,0 +1,491 @@
+// Specialized forms of the hottest handlers, chosen once at decode time
+// (SpecializeHandler): register operands, and memory operands in 64-bit mode
+// with a 64-bit address. They compute exactly what the generic handlers in
+// exec_alu.cc, exec_move.cc and exec_control.cc compute, with the operand
+// form known in advance, so no ModRM, address-size or segment-type tests and
+// no out-of-line calls remain on their path. Anything off the fast path (a
+// TLB miss, a page-crossing access, a fault, breakpoints) calls the generic
+// handler, which redoes the instruction precisely from the start; nothing
+// is committed before that point. exec_fast_test.cc runs each one against
+// its generic handler.
+//
+// 64-bit-mode memory forms rely on the decoded-instruction cache being per
+// code mode: an Insn decoded in 64-bit mode only ever runs in 64-bit mode,
+// where segmentation is only the FS/GS base (SDM Vol. 3 3.2.4).
+#include <cstring>
+
+#include "cpu/exec_common.h"
+#include "cpu/exec_fast.h"
+
+namespace x86vm {
+namespace {
+
+using alu::AluOp;
+using alu::ShiftOp;
+
+// How a 64-bit-mode memory operand's address is formed.
+enum class Ea { kBase, kBaseIndex, kRip };
+
+// The linear address of a memory operand decoded in 64-bit mode with a
+// 64-bit address size (Cpu::Ea plus the FS/GS base, which is all that
+// segmentation does there).
+template <Ea kind>
+X86VM_HOT_INLINE uint64_t Linear64(const Cpu& c, const Insn& i) {
+  uint64_t ea = i.disp;
+  if constexpr (kind != Ea::kRip) ea += c.s.gpr[i.base];
+  if constexpr (kind == Ea::kBaseIndex) ea += c.s.gpr[i.index] << i.scale;
+  if constexpr (kind == Ea::kRip) ea += c.s.rip + i.length;
+  if (i.seg >= kFs) ea += c.s.seg[i.seg].base;
+  return ea;
+}
+
+// ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ------------------------------------
+
+// E = register (ModRM.rm), G = register (ModRM.reg).
+template <AluOp op, typename T>
+Fault AluEvGvReg(Cpu& c, const Insn& i) {
+  uint64_t fl = c.s.rflags;
+  T r = alu::Alu<T>(op, c.Gpr<T>(i.rm), c.Gpr<T>(i.reg), fl);
+  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.rm, r);
+  c.s.rflags = fl;
+  return kOk;
+}
+
+template <AluOp op, typename T>
+Fault AluGvEvReg(Cpu& c, const Insn& i) {
+  uint64_t fl = c.s.rflags;
+  T r = alu::Alu<T>(op, c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), fl);
+  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.reg, r);
+  c.s.rflags = fl;
+  return kOk;
+}
+
+// Group 1 with an immediate (80/81/83 /digit), register destination.
+template <AluOp op, typename T>
+Fault AluEvIReg(Cpu& c, const Insn& i) {
+  uint64_t fl = c.s.rflags;
+  T r = alu::Alu<T>(op, c.Gpr<T>(i.rm), ImmAs<T>(i.imm), fl);
+  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.rm, r);
+  c.s.rflags = fl;
+  return kOk;
+}
+
+// Memory destination (read-modify-write; CMP only reads).
+template <AluOp op, typename T, Handler generic, Ea kind>
+Fault AluEvGvMem(Cpu& c, const Insn& i) {
+  constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
+  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), kAccess);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T a;
+  std::memcpy(&a, p, sizeof(T));
+  uint64_t fl = c.s.rflags;
+  T r = alu::Alu<T>(op, a, c.Gpr<T>(i.reg), fl);
+  if constexpr (op != AluOp::kCmp) std::memcpy(p, &r, sizeof(T));
+  c.s.rflags = fl;
+  return kOk;
+}
+
+template <AluOp op, typename T, Handler generic, Ea kind>
+Fault AluEvIMem(Cpu& c, const Insn& i) {
+  constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
+  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), kAccess);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T a;
+  std::memcpy(&a, p, sizeof(T));
+  uint64_t fl = c.s.rflags;
+  T r = alu::Alu<T>(op, a, ImmAs<T>(i.imm), fl);
+  if constexpr (op != AluOp::kCmp) std::memcpy(p, &r, sizeof(T));
+  c.s.rflags = fl;
+  return kOk;
+}
+
+// Memory source, register destination.
+template <AluOp op, typename T, Handler generic, Ea kind>
+Fault AluGvEvMem(Cpu& c, const Insn& i) {
+  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T b;
+  std::memcpy(&b, p, sizeof(T));
+  uint64_t fl = c.s.rflags;
+  T r = alu::Alu<T>(op, c.Gpr<T>(i.reg), b, fl);
+  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.reg, r);
+  c.s.rflags = fl;
+  return kOk;
+}
+
+// ---- TEST -------------------------------------------------------------------
+
+template <typename T>
+Fault TestEvGvReg(Cpu& c, const Insn& i) {
+  alu::Logic<T>(static_cast<T>(c.Gpr<T>(i.rm) & c.Gpr<T>(i.reg)), c.s.rflags);
+  return kOk;
+}
+
+template <typename T>
+Fault TestEvIReg(Cpu& c, const Insn& i) {
+  alu::Logic<T>(static_cast<T>(c.Gpr<T>(i.rm) & ImmAs<T>(i.imm)), c.s.rflags);
+  return kOk;
+}
+
+template <typename T, Handler generic, Ea kind>
+Fault TestEvGvMem(Cpu& c, const Insn& i) {
+  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T a;
+  std::memcpy(&a, p, sizeof(T));
+  alu::Logic<T>(static_cast<T>(a & c.Gpr<T>(i.reg)), c.s.rflags);
+  return kOk;
+}
+
+template <typename T, Handler generic, Ea kind>
+Fault TestEvIMem(Cpu& c, const Insn& i) {
+  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T a;
+  std::memcpy(&a, p, sizeof(T));
+  alu::Logic<T>(static_cast<T>(a & ImmAs<T>(i.imm)), c.s.rflags);
+  return kOk;
+}
+
+// ---- MOV, MOVZX/MOVSX/MOVSXD, LEA ---------------------------------------------
+
+template <typename T>
+Fault MovEvGvReg(Cpu& c, const Insn& i) {
+  c.SetGpr<T>(i.rm, c.Gpr<T>(i.reg));
+  return kOk;
+}
+
+template <typename T>
+Fault MovGvEvReg(Cpu& c, const Insn& i) {
+  c.SetGpr<T>(i.reg, c.Gpr<T>(i.rm));
+  return kOk;
+}
+
+template <typename T, Handler generic, Ea kind>
+Fault MovEvGvMem(Cpu& c, const Insn& i) {
+  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kWrite);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T v = c.Gpr<T>(i.reg);
+  std::memcpy(p, &v, sizeof(T));
+  return kOk;
+}
+
+template <typename T, Handler generic, Ea kind>
+Fault MovGvEvMem(Cpu& c, const Insn& i) {
+  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  c.SetGpr<T>(i.reg, v);
+  return kOk;
+}
+
+template <typename T, Handler generic, Ea kind>
+Fault MovEvIMem(Cpu& c, const Insn& i) {
+  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kWrite);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T v = ImmAs<T>(i.imm);
+  std::memcpy(p, &v, sizeof(T));
+  return kOk;
+}
+
+// MOVZX/MOVSX/MOVSXD: Src extended to T.
+template <typename T, typename Src, bool sign>
+X86VM_HOT_INLINE T Extend(Src v) {
+  if constexpr (sign) {
+    return static_cast<T>(static_cast<std::make_signed_t<T>>(static_cast<std::make_signed_t<Src>>(v)));
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
+// Register source: byte sources need RegOp (AH..BH without REX).
+template <typename T, typename Src, bool sign>
+Fault MovExtendReg(Cpu& c, const Insn& i) {
+  c.SetGpr<T>(i.reg, Extend<T, Src, sign>(c.RegOp<Src>(i, i.rm)));
+  return kOk;
+}
+
+template <typename T, typename Src, bool sign, Handler generic, Ea kind>
+Fault MovExtendMem(Cpu& c, const Insn& i) {
+  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(Src), Access::kRead);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  Src v;
+  std::memcpy(&v, p, sizeof(Src));
+  c.SetGpr<T>(i.reg, Extend<T, Src, sign>(v));
+  return kOk;
+}
+
+// LEA computes the offset only: no segment base.
+template <typename T, Ea kind>
+Fault Lea64(Cpu& c, const Insn& i) {
+  uint64_t ea = i.disp;
+  if constexpr (kind != Ea::kRip) ea += c.s.gpr[i.base];
+  if constexpr (kind == Ea::kBaseIndex) ea += c.s.gpr[i.index] << i.scale;
+  if constexpr (kind == Ea::kRip) ea += c.s.rip + i.length;
+  c.SetGpr<T>(i.reg, static_cast<T>(ea));
+  return kOk;
+}
+
+// ---- Shifts by an immediate, IMUL, INC/DEC ------------------------------------
+
+template <ShiftOp op, typename T>
+Fault ShiftEvIbReg(Cpu& c, const Insn& i) {
+  uint64_t fl = c.s.rflags;
+  T r = alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl);
+  c.SetGpr<T>(i.rm, r);
+  c.s.rflags = fl;
+  return kOk;
+}
+
+template <typename T>
+Fault ImulGvEvReg(Cpu& c, const Insn& i) {
+  auto w = alu::Imul<T>(c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), c.s.rflags);
+  c.SetGpr<T>(i.reg, w.lo);
+  return kOk;
+}
+
+template <bool inc, typename T>
+Fault IncDecEvReg(Cpu& c, const Insn& i) {
+  uint64_t fl = c.s.rflags;
+  T r = inc ? alu::Inc<T>(c.Gpr<T>(i.rm), fl) : alu::Dec<T>(c.Gpr<T>(i.rm), fl);
+  c.SetGpr<T>(i.rm, r);
+  c.s.rflags = fl;
+  return kOk;
+}
+
+// ---- Stack and near branches in 64-bit mode -------------------------------------
+// The stack is SS:RSP with 64-bit addresses and no base (SDM Vol. 1 6.2.3).
+
+Fault Push64Reg(Cpu& c, const Insn& i) {
+  uint64_t rsp = c.s.gpr[kRsp] - 8;
+  uint8_t* p = c.FastLinearHost(rsp, 8, Access::kWrite);
+  if (p == nullptr) [[unlikely]] return PushZv64(c, i);
+  std::memcpy(p, &c.s.gpr[i.reg], 8);
+  c.s.gpr[kRsp] = rsp;
+  return kOk;
+}
+
+Fault Pop64Reg(Cpu& c, const Insn& i) {
+  uint64_t rsp = c.s.gpr[kRsp];
+  const uint8_t* p = c.FastLinearHost(rsp, 8, Access::kRead);
+  if (p == nullptr) [[unlikely]] return PopZv64(c, i);
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  c.s.gpr[kRsp] = rsp + 8;
+  c.s.gpr[i.reg] = v;  // POP RSP loads the popped value (SDM Vol. 2 "POP").
+  return kOk;
+}
+
+// Jcc rel8/rel32 with the 64-bit operand size: a target outside the
+// canonical range takes the generic path's #GP.
+template <int cc, Handler generic>
+Fault Jcc64(Cpu& c, const Insn& i) {
+  if (!Condition(cc, c.s.rflags)) return kOk;
+  uint64_t target = c.next_rip + i.imm;
+  if (!Cpu::IsCanonical(target)) [[unlikely]] return generic(c, i);
+  c.next_rip = target;
+  return kOk;
+}
+
+Fault JmpRel64(Cpu& c, const Insn& i) {
+  uint64_t target = c.next_rip + i.imm;
+  if (!Cpu::IsCanonical(target)) [[unlikely]] return JmpJ64(c, i);
+  c.next_rip = target;
+  return kOk;
+}
+
+Fault CallRel64(Cpu& c, const Insn& i) {
+  uint64_t target = c.next_rip + i.imm;
+  uint64_t rsp = c.s.gpr[kRsp] - 8;
+  uint8_t* p = c.FastLinearHost(rsp, 8, Access::kWrite);
+  if (!Cpu::IsCanonical(target) || p == nullptr) [[unlikely]] return CallJz64(c, i);
+  uint64_t ret = c.next_rip;
+  std::memcpy(p, &ret, 8);
+  c.s.gpr[kRsp] = rsp;
+  c.next_rip = target;
+  return kOk;
+}
+
+Fault RetNear64Fast(Cpu& c, const Insn& i) {
+  uint64_t rsp = c.s.gpr[kRsp];
+  const uint8_t* p = c.FastLinearHost(rsp, 8, Access::kRead);
+  if (p == nullptr) [[unlikely]] return RetNear64(c, i);
+  uint64_t target;
+  std::memcpy(&target, p, 8);
+  if (!Cpu::IsCanonical(target)) [[unlikely]] return RetNear64(c, i);
+  c.s.gpr[kRsp] = rsp + 8;
+  c.next_rip = target;
+  return kOk;
+}
+
+// ---- Picking a form ----------------------------------------------------------------
+
+// The three 64-bit-mode memory forms of a handler template whose last
+// parameter is the Ea kind.
+#define X86_MEM3(F, ...) F<__VA_ARGS__, Ea::kBase>, F<__VA_ARGS__, Ea::kBaseIndex>, F<__VA_ARGS__, Ea::kRip>
+
+// The memory form for this operand's addressing, or nullptr when the
+// operand is not a 64-bit-mode memory operand with a 64-bit address and a
+// base register (or RIP).
+Handler PickMem64(const Insn& i, CodeMode mode, Handler base, Handler base_index, Handler rip) {
+  if (mode != CodeMode::k64 || i.addrsize != 8 || !i.is_mem()) return nullptr;
+  if (i.has(insn_flags::kRipRelative)) return rip;
+  if (i.base == kNoReg) return nullptr;
+  return i.index == kNoReg ? base : base_index;
+}
+
+template <AluOp op, typename T, Handler ev_gv, Handler gv_ev>
+Handler PickAlu(const Insn& i, CodeMode mode, Handler h) {
+  if (h == ev_gv) {
+    if (!i.is_mem()) return AluEvGvReg<op, T>;
+    return PickMem64(i, mode, X86_MEM3(AluEvGvMem, op, T, ev_gv));
+  }
+  if (!i.is_mem()) return AluGvEvReg<op, T>;
+  return PickMem64(i, mode, X86_MEM3(AluGvEvMem, op, T, gv_ev));
+}
+
+template <AluOp op, typename T, Handler generic>
+Handler PickAluImm(const Insn& i, CodeMode mode) {
+  if (!i.is_mem()) return AluEvIReg<op, T>;
+  return PickMem64(i, mode, X86_MEM3(AluEvIMem, op, T, generic));
+}
+
+template <typename T, Handler generic>
+Handler PickGrp1(const Insn& i, CodeMode mode) {
+  switch (static_cast<AluOp>(Digit(i))) {
+    case AluOp::kAdd: return PickAluImm<AluOp::kAdd, T, generic>(i, mode);
+    case AluOp::kOr: return PickAluImm<AluOp::kOr, T, generic>(i, mode);
+    case AluOp::kAdc: return PickAluImm<AluOp::kAdc, T, generic>(i, mode);
+    case AluOp::kSbb: return PickAluImm<AluOp::kSbb, T, generic>(i, mode);
+    case AluOp::kAnd: return PickAluImm<AluOp::kAnd, T, generic>(i, mode);
+    case AluOp::kSub: return PickAluImm<AluOp::kSub, T, generic>(i, mode);
+    case AluOp::kXor: return PickAluImm<AluOp::kXor, T, generic>(i, mode);
+    case AluOp::kCmp: return PickAluImm<AluOp::kCmp, T, generic>(i, mode);
+  }
+  return nullptr;
+}
+
+template <typename T>
+Handler PickShiftIb(const Insn& i) {
+  if (i.is_mem()) return nullptr;
+  switch (static_cast<ShiftOp>(Digit(i))) {
+    case ShiftOp::kRol: return ShiftEvIbReg<ShiftOp::kRol, T>;
+    case ShiftOp::kRor: return ShiftEvIbReg<ShiftOp::kRor, T>;
+    case ShiftOp::kShl: return ShiftEvIbReg<ShiftOp::kShl, T>;
+    case ShiftOp::kShr: return ShiftEvIbReg<ShiftOp::kShr, T>;
+    case ShiftOp::kSal: return ShiftEvIbReg<ShiftOp::kSal, T>;
+    case ShiftOp::kSar: return ShiftEvIbReg<ShiftOp::kSar, T>;
+    default: return nullptr;  // RCL/RCR: rare, generic.
+  }
+}
+
+template <typename T, typename Src, bool sign, Handler generic>
+Handler PickExtend(const Insn& i, CodeMode mode) {
+  if (!i.is_mem()) return MovExtendReg<T, Src, sign>;
+  return PickMem64(i, mode, X86_MEM3(MovExtendMem, T, Src, sign, generic));
+}
+
+// 64-bit-mode forms whose operand size is 64 (not 16 with a 66 prefix).
+bool Is64BitOp(const Insn& i, CodeMode mode) { return mode == CodeMode::k64 && i.opsize == 8; }
+
+Handler Pick(const Insn& i, CodeMode mode) {
+  const Handler h = i.handler;
+  // A LOCK prefix makes register forms #UD and memory forms atomic: generic.
+  if (i.has(insn_flags::kLock)) return nullptr;
+#define X86_ALU_PICK(Name, op)                                                   \
+  if (h == Name##EvGv32 || h == Name##GvEv32) {                                  \
+    return PickAlu<AluOp::op, uint32_t, Name##EvGv32, Name##GvEv32>(i, mode, h); \
+  }                                                                              \
+  if (h == Name##EvGv64 || h == Name##GvEv64) {                                  \
+    return PickAlu<AluOp::op, uint64_t, Name##EvGv64, Name##GvEv64>(i, mode, h); \
+  }
+  X86_ALU_PICK(Add, kAdd)
+  X86_ALU_PICK(Or, kOr)
+  X86_ALU_PICK(Adc, kAdc)
+  X86_ALU_PICK(Sbb, kSbb)
+  X86_ALU_PICK(And, kAnd)
+  X86_ALU_PICK(Sub, kSub)
+  X86_ALU_PICK(Xor, kXor)
+  X86_ALU_PICK(Cmp, kCmp)
+#undef X86_ALU_PICK
+  if (h == Grp1EvIz32) return PickGrp1<uint32_t, Grp1EvIz32>(i, mode);
+  if (h == Grp1EvIb32) return PickGrp1<uint32_t, Grp1EvIb32>(i, mode);
+  if (h == Grp1EvIz64) return PickGrp1<uint64_t, Grp1EvIz64>(i, mode);
+  if (h == Grp1EvIb64) return PickGrp1<uint64_t, Grp1EvIb64>(i, mode);
+  if (h == TestEvGv32) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(TestEvGvMem, uint32_t, TestEvGv32)) : TestEvGvReg<uint32_t>;
+  }
+  if (h == TestEvGv64) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(TestEvGvMem, uint64_t, TestEvGv64)) : TestEvGvReg<uint64_t>;
+  }
+  if (h == TestEvIz32) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(TestEvIMem, uint32_t, TestEvIz32)) : TestEvIReg<uint32_t>;
+  }
+  if (h == TestEvIz64) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(TestEvIMem, uint64_t, TestEvIz64)) : TestEvIReg<uint64_t>;
+  }
+  if (h == MovEvGv32) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(MovEvGvMem, uint32_t, MovEvGv32)) : MovEvGvReg<uint32_t>;
+  }
+  if (h == MovEvGv64) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(MovEvGvMem, uint64_t, MovEvGv64)) : MovEvGvReg<uint64_t>;
+  }
+  if (h == MovGvEv32) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(MovGvEvMem, uint32_t, MovGvEv32)) : MovGvEvReg<uint32_t>;
+  }
+  if (h == MovGvEv64) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(MovGvEvMem, uint64_t, MovGvEv64)) : MovGvEvReg<uint64_t>;
+  }
+  if (h == MovEvIz32 && i.is_mem()) return PickMem64(i, mode, X86_MEM3(MovEvIMem, uint32_t, MovEvIz32));
+  if (h == MovEvIz64 && i.is_mem()) return PickMem64(i, mode, X86_MEM3(MovEvIMem, uint64_t, MovEvIz64));
+  if (h == MovzxGvEb32) return PickExtend<uint32_t, uint8_t, false, MovzxGvEb32>(i, mode);
+  if (h == MovzxGvEb64) return PickExtend<uint64_t, uint8_t, false, MovzxGvEb64>(i, mode);
+  if (h == MovzxGvEw32) return PickExtend<uint32_t, uint16_t, false, MovzxGvEw32>(i, mode);
+  if (h == MovzxGvEw64) return PickExtend<uint64_t, uint16_t, false, MovzxGvEw64>(i, mode);
+  if (h == MovsxGvEb32) return PickExtend<uint32_t, uint8_t, true, MovsxGvEb32>(i, mode);
+  if (h == MovsxGvEb64) return PickExtend<uint64_t, uint8_t, true, MovsxGvEb64>(i, mode);
+  if (h == MovsxGvEw32) return PickExtend<uint32_t, uint16_t, true, MovsxGvEw32>(i, mode);
+  if (h == MovsxGvEw64) return PickExtend<uint64_t, uint16_t, true, MovsxGvEw64>(i, mode);
+  if (h == MovsxdGvEd64) return PickExtend<uint64_t, uint32_t, true, MovsxdGvEd64>(i, mode);
+  if (h == LeaGvM32 && i.is_mem()) {
+    return PickMem64(i, mode, X86_MEM3(Lea64, uint32_t));
+  }
+  if (h == LeaGvM64 && i.is_mem()) {
+    return PickMem64(i, mode, X86_MEM3(Lea64, uint64_t));
+  }
+  if (h == Grp2EvIb32) return PickShiftIb<uint32_t>(i);
+  if (h == Grp2EvIb64) return PickShiftIb<uint64_t>(i);
+  if (h == ImulGvEv32 && !i.is_mem()) return ImulGvEvReg<uint32_t>;
+  if (h == ImulGvEv64 && !i.is_mem()) return ImulGvEvReg<uint64_t>;
+  if (h == IncEv32 && !i.is_mem()) return IncDecEvReg<true, uint32_t>;
+  if (h == IncEv64 && !i.is_mem()) return IncDecEvReg<true, uint64_t>;
+  if (h == DecEv32 && !i.is_mem()) return IncDecEvReg<false, uint32_t>;
+  if (h == DecEv64 && !i.is_mem()) return IncDecEvReg<false, uint64_t>;
+  if (Is64BitOp(i, mode)) {
+    if (h == PushZv64) return Push64Reg;
+    if (h == PopZv64) return Pop64Reg;
+    if (h == JmpJ64) return JmpRel64;
+    if (h == CallJz64) return CallRel64;
+    if (h == RetNear64) return RetNear64Fast;
+#define X86_JCC_PICK(cc) \
+  if (h == Jcc##cc##64) return Jcc64<cc, Jcc##cc##64>;
+    X86_JCC_PICK(0) X86_JCC_PICK(1) X86_JCC_PICK(2) X86_JCC_PICK(3)
+    X86_JCC_PICK(4) X86_JCC_PICK(5) X86_JCC_PICK(6) X86_JCC_PICK(7)
+    X86_JCC_PICK(8) X86_JCC_PICK(9) X86_JCC_PICK(10) X86_JCC_PICK(11)
+    X86_JCC_PICK(12) X86_JCC_PICK(13) X86_JCC_PICK(14) X86_JCC_PICK(15)
+#undef X86_JCC_PICK
+  }
+  return nullptr;
+}
+
+#undef X86_MEM3
+
+}  // namespace
+
+Handler SpecializeHandler(const Insn& insn, CodeMode mode) {
+  Handler h = Pick(insn, mode);
+  return h != nullptr ? h : insn.handler;
+}
+
+}  // namespace x86vm
