@@ -20,6 +20,17 @@ EngineChoice UseInterpreter(const CpuEnvironment& env, std::string reason) {
   return choice;
 }
 
+EngineChoice UseHybrid(std::unique_ptr<KvmVcpu> kvm, const CpuEnvironment& env,
+                       const HybridOptions& options, std::string reason) {
+  auto hybrid = std::make_unique<HybridVcpu>(std::move(kvm), std::make_unique<Interpreter>(env),
+                                             env, options);
+  EngineChoice choice;
+  choice.interpreter = &hybrid->interpreter();
+  choice.vcpu = std::move(hybrid);
+  choice.reason = std::move(reason);
+  return choice;
+}
+
 }  // namespace
 
 Result<double> MeasureKvmRing0Ips() {
@@ -59,8 +70,18 @@ Result<double> MeasureKvmRing0Ips() {
   return 2.0 * kIterations / (seconds > 0 ? seconds : 1e-9);
 }
 
-Result<EngineChoice> CreateEngine(std::string_view accel, const CpuEnvironment& env) {
+Result<EngineChoice> CreateEngine(std::string_view accel, const CpuEnvironment& env,
+                                  const HybridOptions& hybrid) {
   if (accel == "interp") return UseInterpreter(env, "--accel interp");
+  if (accel == "hybrid") {
+    auto kvm = KvmVcpu::Create(env);
+    if (!kvm) return Fail("--accel hybrid: {}", kvm.error().message);
+    return UseHybrid(std::move(*kvm), env, hybrid,
+                     hybrid.swap_interval_ns == 0
+                         ? std::string("--accel hybrid")
+                         : fmt::format("--accel hybrid, swapping engines every {} ms",
+                                       hybrid.swap_interval_ns / 1'000'000));
+  }
   if (accel == "kvm") {
     auto kvm = KvmVcpu::Create(env);
     if (!kvm) return Fail("--accel kvm: {}", kvm.error().message);
@@ -80,10 +101,10 @@ Result<EngineChoice> CreateEngine(std::string_view accel, const CpuEnvironment& 
   }
   auto kvm = KvmVcpu::Create(env);
   if (!kvm) return UseInterpreter(env, "KVM unusable (" + kvm.error().message + ")");
-  EngineChoice choice;
-  choice.vcpu = std::move(*kvm);
-  choice.reason = fmt::format("KVM runs ring-0 code at {:.0f} M instructions/s", *ips / 1e6);
-  return choice;
+  return UseHybrid(std::move(*kvm), env, hybrid,
+                   fmt::format("KVM runs ring-0 code at {:.0f} M instructions/s; the interpreter "
+                               "takes what KVM cannot run",
+                               *ips / 1e6));
 }
 
 }  // namespace x86vm

@@ -44,8 +44,37 @@ TEST_F(PolicyTest, AutoPicksTheFasterEngineForThisHost) {
     EXPECT_STREQ(choice->vcpu->engine_name(), "interp");
     EXPECT_NE(choice->reason.find("emulates ring-0"), std::string::npos) << choice->reason;
   } else {
-    EXPECT_STREQ(choice->vcpu->engine_name(), "kvm");
+    // Hardware KVM: KVM runs the guest, the interpreter takes what it cannot.
+    EXPECT_STREQ(choice->vcpu->engine_name(), "hybrid");
+    EXPECT_NE(choice->interpreter, nullptr);
   }
+}
+
+TEST_F(PolicyTest, HybridIsKvmWithTheInterpreterBehindIt) {
+  HybridOptions options;
+  options.swap_interval_ns = 3'000'000;
+  auto choice = CreateEngine("hybrid", env_, options);
+  if (!choice) {
+    EXPECT_NE(choice.error().message.find("--accel hybrid"), std::string::npos);
+    return;
+  }
+  EXPECT_STREQ(choice->vcpu->engine_name(), "hybrid");
+  ASSERT_NE(choice->interpreter, nullptr);
+  EXPECT_NE(choice->reason.find("every 3 ms"), std::string::npos) << choice->reason;
+  auto& hybrid = dynamic_cast<HybridVcpu&>(*choice->vcpu);
+  EXPECT_EQ(&hybrid.interpreter(), choice->interpreter);
+  // A state goes in and comes back whichever engine holds it.
+  CpuState in;
+  in.Reset();
+  in.gpr[kRbx] = 0x1234;
+  in.rip = 0xfff0;
+  ASSERT_TRUE(choice->vcpu->SetState(in).has_value());
+  CpuState out;
+  ASSERT_TRUE(choice->vcpu->GetState(out).has_value());
+  EXPECT_EQ(out.gpr[kRbx], 0x1234u);
+  EXPECT_EQ(out.rip, 0xfff0u);
+  EXPECT_STREQ(hybrid.active_engine_name(), "kvm");
+  EXPECT_EQ(hybrid.stats().handovers, 0u);
 }
 
 TEST_F(PolicyTest, KvmIsKvmOrAClearError) {

@@ -31,6 +31,13 @@ namespace x86vm {
 namespace {
 
 constexpr uint32_t kApicBaseMsr = 0x1b;
+constexpr uint32_t kEferMsr = 0xc0000080;
+// EFER bits a guest may write: SCE, LME, NXE (LMA is the CPU's; SDM Vol. 3
+// 2.2.1, Vol. 4 Table 2-2).
+constexpr uint64_t kEferWritable = 0x901;
+constexpr uint64_t kEferLme = 0x100;
+constexpr uint64_t kEferLma = 0x400;
+constexpr uint64_t kCr0Pg = 1ull << 31;
 constexpr uint32_t kTscDeadlineMsr = 0x6e0;
 // IA32_APIC_BASE without a platform APIC: BSP, globally enabled, at the
 // default base (SDM Vol. 3 10.4.4).
@@ -109,6 +116,8 @@ struct KvmVcpu::Impl {
   uint64_t uncredited_ns = 0;
 
   RateLimiter unhandled_msr_log;
+  KvmFailure last_failure = KvmFailure::kNone;
+  bool last_event_is_exception = false;
 
   ~Impl();
   Result<> Init();
@@ -126,6 +135,11 @@ struct KvmVcpu::Impl {
   bool HandleMmio();
   void HandleRdmsr();
   void HandleWrmsr();
+  // EFER through KVM_GET/SET_SREGS, for KVMs that send WRMSR/RDMSR of EFER
+  // to userspace as invalid (the software KVM of our test machines refuses
+  // EFER.LME that way, while it takes the same value in the sregs).
+  bool ReadEfer(uint64_t& value);
+  bool WriteEfer(uint64_t value);
   uint64_t GuestTscToPlatform(uint64_t value);
   uint64_t PlatformTscToGuest(uint64_t value);
   bool ResetRequested() { return env.platform != nullptr && env.platform->TakeResetRequest(); }
@@ -286,6 +300,7 @@ Result<> KvmVcpu::Impl::GetState(CpuState& s) {
     return Fail("KVM: KVM_GET_VCPU_EVENTS failed: {}", Errno());
   }
   EventsToState(events, s);
+  last_event_is_exception = events.exception.injected || events.exception.pending;
   kvm_mp_state mp{};
   if (ioctl(fd, KVM_GET_MP_STATE, &mp) < 0) {
     return Fail("KVM: KVM_GET_MP_STATE failed: {}", Errno());
@@ -394,6 +409,7 @@ Result<> KvmVcpu::Impl::SetState(const CpuState& s) {
 
 RunResult KvmVcpu::Run(uint64_t deadline_ns) {
   Impl& d = *impl_;
+  d.last_failure = KvmFailure::kNone;
   if (std::exchange(d.deferred_reset, false)) return {StopReason::kReset, {}};
   if (d.kick.exchange(false)) return {StopReason::kKicked, {}};
   if (d.env.clock->now_ns() >= deadline_ns) return {StopReason::kDeadline, {}};
@@ -407,6 +423,9 @@ RunResult KvmVcpu::Run(uint64_t deadline_ns) {
     d.in_run = true;
   }
   RunResult result = d.Loop(deadline_ns);
+  if (result.reason == StopReason::kError && d.last_failure == KvmFailure::kNone) {
+    d.last_failure = KvmFailure::kOther;
+  }
   {
     std::lock_guard<std::mutex> lock(d.thread_mu);
     d.in_run = false;
@@ -477,6 +496,7 @@ RunResult KvmVcpu::Impl::Loop(uint64_t deadline_ns) {
       continue;
     }
     completion_pending = false;
+    ++stats.exits_by_reason[std::min<size_t>(run->exit_reason, stats.exits_by_reason.size() - 1)];
     switch (run->exit_reason) {
       case KVM_EXIT_IO:
         ++stats.io_exits;
@@ -535,6 +555,7 @@ RunResult KvmVcpu::Impl::Loop(uint64_t deadline_ns) {
         return {StopReason::kDebug, {}};
       case KVM_EXIT_INTERNAL_ERROR: {
         ++stats.other_exits;
+        last_failure = KvmFailure::kEmulation;
         std::string data;
         for (uint32_t i = 0; i < run->internal.ndata && i < 16; ++i) {
           data += fmt::format(" {:#x}", run->internal.data[i]);
@@ -546,6 +567,7 @@ RunResult KvmVcpu::Impl::Loop(uint64_t deadline_ns) {
       }
       case KVM_EXIT_FAIL_ENTRY:
         ++stats.other_exits;
+        last_failure = KvmFailure::kEntry;
         return Failure(fmt::format(
             "KVM_EXIT_FAIL_ENTRY: the host CPU refused VM entry with this state, hardware "
             "entry failure reason {:#x} on host CPU {}",
@@ -638,6 +660,7 @@ Result<> KvmVcpu::Impl::CompletePendingExit() {
       completion_pending = false;
       return {};
     }
+    ++stats.exits_by_reason[std::min<size_t>(run->exit_reason, stats.exits_by_reason.size() - 1)];
     switch (run->exit_reason) {
       case KVM_EXIT_IO:
         ++stats.io_exits;
@@ -704,6 +727,8 @@ void KvmVcpu::Impl::HandleRdmsr() {
     } else if (m.index == kApicBaseMsr && env.platform == nullptr) {
       value = kDefaultApicBase;
       access = MsrAccess::kOk;
+    } else if (m.index == kEferMsr && ReadEfer(value)) {
+      access = MsrAccess::kOk;
     } else if (unhandled_msr_log.Allow()) {
       log->debug("RDMSR {:#x}: not implemented, #GP", m.index);
     }
@@ -723,11 +748,31 @@ void KvmVcpu::Impl::HandleWrmsr() {
       access = WriteShadowMsr(msr_shadow, m.index, m.data) ? MsrAccess::kOk : MsrAccess::kGp;
     } else if (m.index == kApicBaseMsr && env.platform == nullptr) {
       access = MsrAccess::kOk;
+    } else if (m.index == kEferMsr) {
+      access = WriteEfer(m.data) ? MsrAccess::kOk : MsrAccess::kGp;
     } else if (unhandled_msr_log.Allow()) {
       log->debug("WRMSR {:#x} = {:#x}: not implemented, #GP", m.index, m.data);
     }
   }
   m.error = access == MsrAccess::kOk ? 0 : 1;
+}
+
+bool KvmVcpu::Impl::ReadEfer(uint64_t& value) {
+  kvm_sregs sregs{};
+  if (ioctl(vcpu_fd.get(), KVM_GET_SREGS, &sregs) < 0) return false;
+  value = sregs.efer;
+  return true;
+}
+
+bool KvmVcpu::Impl::WriteEfer(uint64_t value) {
+  kvm_sregs sregs{};
+  if (ioctl(vcpu_fd.get(), KVM_GET_SREGS, &sregs) < 0) return false;
+  // Reserved bits, and LME changing while paging is on, are #GP(0) (SDM
+  // Vol. 3 9.8.5, Vol. 4 2.1 IA32_EFER).
+  if ((value & ~(kEferWritable | kEferLma)) != 0) return false;
+  if ((sregs.cr0 & kCr0Pg) != 0 && ((value ^ sregs.efer) & kEferLme) != 0) return false;
+  sregs.efer = (value & kEferWritable) | (sregs.efer & kEferLma);
+  return ioctl(vcpu_fd.get(), KVM_SET_SREGS, &sregs) == 0;
 }
 
 // IA32_TSC_DEADLINE holds a guest TSC value; the platform APIC compares it
@@ -768,7 +813,9 @@ RunResult KvmVcpu::Impl::Failure(std::string what) {
   }
   std::vector<uint8_t> code = CodeBytes(s);
   std::string message = FormatFailureReport(what, s, code);
-  log->error("{}", message);
+  // The caller decides: the run loop prints it and exits (--accel kvm), the
+  // hybrid engine hands the guest to the interpreter.
+  log->debug("{}", message);
   return {StopReason::kError, message};
 }
 
@@ -818,6 +865,57 @@ uint64_t KvmVcpu::instructions_retired() const {
 }
 
 const KvmStats& KvmVcpu::stats() const { return impl_->stats; }
+
+KvmFailure KvmVcpu::last_failure() const { return impl_->last_failure; }
+
+bool KvmVcpu::last_pending_event_is_exception() const { return impl_->last_event_is_exception; }
+
+std::string KvmVcpu::StatsSummary() const {
+  const KvmStats& k = impl_->stats;
+  std::string exits;
+  for (size_t reason = 0; reason < k.exits_by_reason.size(); ++reason) {
+    if (k.exits_by_reason[reason] == 0) continue;
+    std::string_view name = ExitReasonName(static_cast<uint32_t>(reason));
+    if (name.starts_with("KVM_EXIT_")) name.remove_prefix(9);
+    exits += fmt::format("{}{} {}", exits.empty() ? "" : ", ", name, k.exits_by_reason[reason]);
+  }
+  return fmt::format(
+      "KVM_RUN {} times, {:.3f} s inside; exits by reason: {}; interrupted by the kick/deadline "
+      "signal {}; injected {} interrupts, {} NMIs",
+      k.runs, static_cast<double>(k.ns_in_kvm_run) / 1e9, exits.empty() ? "none" : exits,
+      k.signal_exits, k.interrupts_injected, k.nmis_injected);
+}
+
+std::string KvmVcpu::LostChanges(const CpuState& reference, const CpuState& state) const {
+  const Impl& d = *impl_;
+  std::string lost;
+  auto add = [&lost](std::string_view what) {
+    if (!lost.empty()) lost += ", ";
+    lost += what;
+  };
+  // Where KVM_SET_FPU drops MXCSR it also never loads the registers
+  // (KvmHostLimits::fpu_drops_mxcsr): any x87/SSE change is lost.
+  if (d.limits.fpu_drops_mxcsr && (reference.x87 != state.x87 || reference.xmm != state.xmm ||
+                                   reference.mxcsr != state.mxcsr)) {
+    add("the x87/SSE registers (KVM_SET_FPU does not reach the guest here)");
+  }
+  if (!d.limits.xsave && reference.ymm_hi != state.ymm_hi) {
+    add("the upper YMM halves (no XSAVE ioctls)");
+  }
+  MsrState ref_msrs = reference.msr;
+  MsrState new_msrs = state.msr;
+  for (uint32_t index : d.limits.refused_msrs) {
+    if (MsrIsEmulatable(index)) continue;  // Trapped: served from the shadow.
+    if (index == kMsrTsc) {
+      if (ref_msrs.tsc_offset != new_msrs.tsc_offset) add("the TSC");
+      continue;
+    }
+    const uint64_t* a = MsrStateField(ref_msrs, index);
+    const uint64_t* b = MsrStateField(new_msrs, index);
+    if (a != nullptr && b != nullptr && *a != *b) add(MsrName(index));
+  }
+  return lost;
+}
 
 const KvmHostLimits& KvmVcpu::host_limits() const { return impl_->limits; }
 

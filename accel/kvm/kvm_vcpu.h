@@ -16,6 +16,7 @@
 #ifndef X86VM_ACCEL_KVM_KVM_VCPU_H_
 #define X86VM_ACCEL_KVM_KVM_VCPU_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +42,20 @@ struct KvmStats {
   uint64_t interrupts_injected = 0;  // KVM_INTERRUPT.
   uint64_t nmis_injected = 0;        // KVM_NMI.
   uint64_t ns_in_kvm_run = 0;        // Host time spent inside KVM_RUN.
+  // Every exit by KVM_EXIT_* reason (index), including the ones counted
+  // above; reasons at or past the end are counted in the last element.
+  std::array<uint64_t, 64> exits_by_reason{};
+};
+
+// Why the last Run() ended with StopReason::kError, so a caller that has
+// another engine (accel/hybrid_vcpu.h) knows whether handing the state over
+// can help.
+enum class KvmFailure {
+  kNone,       // The last Run() did not fail.
+  kEmulation,  // KVM_EXIT_INTERNAL_ERROR: KVM could not emulate or deliver
+               // (for example SSE at ring 0 on a KVM that emulates ring 0).
+  kEntry,      // KVM_EXIT_FAIL_ENTRY: the CPU refused VM entry with this state.
+  kOther,      // KVM_RUN itself failed, or an exit nobody handles.
 };
 
 // What this host's KVM can and cannot move, found when the vCPU is created.
@@ -98,8 +113,24 @@ class KvmVcpu final : public Vcpu {
 
   // Exit counters since creation.
   const KvmStats& stats() const;
+  // stats() as one line for --stats: KVM_RUN calls, time inside, exits by
+  // KVM_EXIT_* name, injected interrupts and NMIs.
+  std::string StatsSummary() const;
+  // What stopped the last Run() that returned kError (kNone otherwise). The
+  // vCPU's state (GetState) is then the state at the failing instruction.
+  KvmFailure last_failure() const;
   // What the host's KVM can and cannot move.
   const KvmHostLimits& host_limits() const;
+  // Whether the last GetState's events.exception_pending is an exception
+  // KVM recognised (true) or an external interrupt KVM had taken from the
+  // interrupt controller and not yet delivered (false); CpuState has one
+  // field for both.
+  bool last_pending_event_is_exception() const;
+  // What SetState(`state`) could not give this host's guest, judged by the
+  // changes from `reference` (a state GetState returned): the x87/SSE state
+  // where KVM_SET_FPU does not reach the guest, MSRs KVM refuses and cannot
+  // trap (SYSCALL/SYSENTER MSRs, TSC, TSC_AUX). Empty when it would be exact.
+  std::string LostChanges(const CpuState& reference, const CpuState& state) const;
 
   // Everything KVM-specific (defined in kvm_vcpu.cc, or the stub).
   struct Impl;

@@ -23,5 +23,9 @@ void KvmVcpu::Kick() {}
 uint64_t KvmVcpu::instructions_retired() const { return 0; }
 const KvmStats& KvmVcpu::stats() const { return impl_->stats; }
 const KvmHostLimits& KvmVcpu::host_limits() const { return impl_->limits; }
+KvmFailure KvmVcpu::last_failure() const { return KvmFailure::kNone; }
+bool KvmVcpu::last_pending_event_is_exception() const { return false; }
+std::string KvmVcpu::StatsSummary() const { return "KVM is not built"; }
+std::string KvmVcpu::LostChanges(const CpuState&, const CpuState&) const { return {}; }
 
 }  // namespace x86vm

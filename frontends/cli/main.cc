@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "accel/kvm/kvm_vcpu.h"
+#include "accel/engine_stats.h"
 #include "accel/policy.h"
 #include "base/log.h"
 #include "cpu/interpreter.h"
@@ -51,22 +51,7 @@ std::optional<std::string> NotBuiltYet(const Options& o) {
 
 // --stats: what ran the guest and how fast, on stderr.
 void PrintStats(Vcpu& cpu, const std::string& reason, uint64_t wall_ns) {
-  double seconds = static_cast<double>(wall_ns) / 1e9;
-  uint64_t instructions = cpu.instructions_retired();
-  fmt::print(stderr, "x86vm stats: engine {} ({})\n", cpu.engine_name(), reason);
-  fmt::print(stderr, "x86vm stats: {:.3f} s, {} guest instructions, {:.1f} M instructions/s{}\n",
-             seconds, instructions, static_cast<double>(instructions) / 1e6 / seconds,
-             std::string_view(cpu.engine_name()) == "kvm" ? " (estimated from time)" : "");
-  if (auto* kvm = dynamic_cast<KvmVcpu*>(&cpu)) {
-    const KvmStats& k = kvm->stats();
-    fmt::print(stderr,
-               "x86vm stats: KVM_RUN {} times, {:.3f} s inside; exits: io {} mmio {} msr {} "
-               "hlt {} irq-window {} signal {} other {}; injected {} interrupts, {} NMIs\n",
-               k.runs, static_cast<double>(k.ns_in_kvm_run) / 1e9, k.io_exits, k.mmio_exits,
-               k.msr_exits, k.hlt_exits, k.window_exits, k.signal_exits, k.other_exits,
-               k.interrupts_injected, k.nmis_injected);
-  }
-  fmt::print(stderr, "x86vm stats: handovers between engines: 0\n");
+  fmt::print(stderr, "{}", FormatEngineStats(cpu, reason, wall_ns));
 }
 
 int Main(int argc, char** argv) {
@@ -85,7 +70,7 @@ int Main(int argc, char** argv) {
     fmt::print("{}\n", VersionText());
     return 0;
   }
-  if (!o.trace.empty() && o.accel == "kvm") {
+  if (!o.trace.empty() && (o.accel == "kvm" || o.accel == "hybrid")) {
     fmt::print(stderr, "x86vm: --trace: only the interpreter traces (use --accel interp or auto)\n");
     return kExitUsage;
   }
@@ -176,7 +161,9 @@ int Main(int argc, char** argv) {
   PcCpuPlatform platform(machine);
   CpuEnvironment env = MakeCpuEnvironment(machine, &platform);
   // Only the interpreter traces: --trace makes "auto" pick it.
-  auto engine = CreateEngine(o.trace.empty() ? o.accel : std::string("interp"), env);
+  HybridOptions hybrid;
+  hybrid.swap_interval_ns = o.accel_swap_ms * 1'000'000;
+  auto engine = CreateEngine(o.trace.empty() ? o.accel : std::string("interp"), env, hybrid);
   if (!engine) {
     fmt::print(stderr, "x86vm: {}\n", engine.error().message);
     return kExitFailure;

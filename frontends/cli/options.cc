@@ -84,7 +84,17 @@ std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& 
       {"--accel",
        [&](const std::string& v) {
          o.accel = v;
-         return CheckOneOf("--accel", v, {"interp", "kvm", "auto"});
+         return CheckOneOf("--accel", v, {"interp", "kvm", "auto", "hybrid"});
+       }},
+      {"--accel-swap-ms",
+       [&](const std::string& v) -> std::optional<UsageError> {
+         auto n = ParseNumber(v);
+         if (!n || *n == 0 || *n > 3'600'000) {
+           return UsageError{
+               fmt::format("--accel-swap-ms: '{}' is not a number of ms (1-3600000)", v)};
+         }
+         o.accel_swap_ms = *n;
+         return std::nullopt;
        }},
       {"--bios",
        [&](const std::string& v) -> std::optional<UsageError> {
@@ -231,6 +241,9 @@ std::expected<Options, UsageError> ParseOptions(const std::vector<std::string>& 
     }
     if (auto e = h->second(*value)) return std::unexpected(*e);
   }
+  if (o.accel_swap_ms != 0 && o.accel != "hybrid") {
+    return Usage("--accel-swap-ms needs --accel hybrid");
+  }
   if (o.trace.empty() && (!o.trace_ranges.empty() || o.trace_skip != 0 || o.trace_limit)) {
     return Usage("--trace-range, --trace-skip and --trace-limit need --trace FILE");
   }
@@ -243,7 +256,10 @@ A PC emulator and virtual machine monitor.
 
 Machine:
   --memory SIZE          guest RAM, e.g. 512M, 2G (a bare number is MiB; default 512M)
-  --accel ENGINE         interp | kvm | auto (default auto)
+  --accel ENGINE         interp | kvm | auto (default auto); developer: hybrid (KVM,
+                         the interpreter for what KVM cannot run, no speed check)
+  --accel-swap-ms N      with --accel hybrid: also swap engines every N ms of guest
+                         time (tests that handovers are exact)
   --bios FIRMWARE        builtin | seabios | ovmf | none | PATH (default builtin)
   --clock MODE           realtime | deterministic (guest time follows executed
                          instructions; two runs with the same input are identical)
@@ -259,7 +275,8 @@ Console and devices:
   --debugcon BACKEND     bytes written to ports 0x402/0xE9: stdio | file:PATH | none
   --exit-port PORT       a write of V to PORT exits with status (V<<1)|1
 Diagnostics:
-  --stats                print at exit: engine, time, guest instructions, KVM exits
+  --stats                print at exit: engine, time and guest instructions per engine,
+                         handovers between engines, KVM exits by reason
   --log SPEC             log levels: LEVEL or COMPONENT=LEVEL,... (trace debug info
                          warn error off; default warn). Components: pio mmio pic pit
                          rtc com1 i8042 pci fw_cfg lapic ioapic acpi_pm machine

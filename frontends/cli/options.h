@@ -29,7 +29,8 @@ struct AddressRange {
 // Everything the command line can say.
 struct Options {
   uint64_t memory_bytes = 512ull << 20;
-  std::string accel = "auto";        // interp | kvm | auto
+  std::string accel = "auto";        // interp | kvm | auto | hybrid
+  uint64_t accel_swap_ms = 0;        // --accel-swap-ms N (hybrid): forced handovers
   std::string bios = "builtin";      // builtin | seabios | ovmf | none | PATH
   std::string kernel;                // --kernel PATH
   std::string initrd;                // --initrd PATH[,PATH...]

@@ -64,6 +64,13 @@ TEST(Options, TraceOptions) {
   EXPECT_FALSE(off.trace_limit.has_value());
 }
 
+TEST(Options, HybridEngineAndForcedSwaps) {
+  auto o = Parse({"--accel", "hybrid", "--accel-swap-ms", "4"}).value();
+  EXPECT_EQ(o.accel, "hybrid");
+  EXPECT_EQ(o.accel_swap_ms, 4u);
+  EXPECT_EQ(Parse({}).value().accel_swap_ms, 0u);
+}
+
 TEST(Options, ErrorsNameTheOptionOrFile) {
   struct Case {
     std::vector<std::string> args;
@@ -91,6 +98,9 @@ TEST(Options, ErrorsNameTheOptionOrFile) {
            {{"--trace", "t", "--trace-limit", "0"}, "--trace-limit"},
            {{"--trace-limit", "5"}, "need --trace"},
            {{"--trace-range", "1-2"}, "need --trace"},
+           {{"--accel-swap-ms", "5"}, "needs --accel hybrid"},
+           {{"--accel", "hybrid", "--accel-swap-ms", "0"}, "--accel-swap-ms"},
+           {{"--accel", "hybrid", "--accel-swap-ms", "soon"}, "--accel-swap-ms"},
        }) {
     auto r = Parse(c.args);
     ASSERT_FALSE(r.has_value()) << c.args[0];
@@ -104,7 +114,8 @@ TEST(Options, HelpListsEveryOption) {
   for (const char* name : {"--memory", "--accel", "--bios", "--kernel", "--initrd", "--append",
                            "--disk", "--serial", "--display", "--debugcon", "--exit-port",
                            "--no-reboot", "--log", "--trace", "--trace-range", "--trace-skip",
-                           "--trace-limit", "--help", "--version"}) {
+                           "--trace-limit", "--accel-swap-ms", "--stats", "--help",
+                           "--version"}) {
     EXPECT_NE(help.find(name), std::string::npos) << name;
   }
 }
