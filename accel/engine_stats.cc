@@ -40,9 +40,9 @@ std::string FormatEngineStats(Vcpu& cpu, std::string_view reason, uint64_t wall_
     handovers = h.handovers;
     out += fmt::format(
         "x86vm stats: handovers between engines: {} (to the interpreter on: emulation failures "
-        "{}, entry failures {}, triple faults re-checked {}, forced swaps {}; states KVM "
-        "refused {})\n",
-        h.handovers, h.emulation_failures, h.entry_failures, h.shutdowns_rechecked,
+        "{}, entry failures {}, MSR accesses {}, triple faults re-checked {}, forced swaps {}; "
+        "states KVM refused {})\n",
+        h.handovers, h.emulation_failures, h.entry_failures, h.msr_accesses, h.shutdowns_rechecked,
         h.forced_swaps, h.refused_states);
     if (!h.last_failure.empty()) {
       out += fmt::format("x86vm stats: last KVM failure handed over: {}\n", h.last_failure);

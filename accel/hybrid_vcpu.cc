@@ -39,6 +39,11 @@ HybridVcpu::HybridVcpu(std::unique_ptr<KvmVcpu> kvm, std::unique_ptr<Interpreter
       fallback_ns_(options.min_fallback_ns) {
   kvm_since_ns_ = clock_->now_ns();
   next_swap_ns_ = kvm_since_ns_ + options_.swap_interval_ns;
+  if (auto r = kvm_->HandMsrsOver(); !r) {
+    // KVM then answers those accesses with #GP, as strict KVM does.
+    Logger("accel")->warn("MSR accesses KVM cannot complete stay with KVM: {}",
+                          r.error().message);
+  }
 }
 
 HybridVcpu::~HybridVcpu() = default;
@@ -70,6 +75,19 @@ RunResult HybridVcpu::Run(uint64_t deadline_ns) {
 
     if (result.reason == StopReason::kError && on_kvm_) {
       KvmFailure failure = kvm_->last_failure();
+      if (failure == KvmFailure::kMsr) {
+        // Not KVM failing on a stretch of code: one instruction for the
+        // interpreter, with the usual window (a write KVM cannot take back
+        // pins the guest when the window ends).
+        ++stats_.msr_accesses;
+        Logger("accel")->debug("{}", result.message);
+        if (auto r = MoveToInterpreter(options_.min_fallback_ns); !r) {
+          return {StopReason::kError,
+                  fmt::format("{}\n(handing the guest to the interpreter failed: {})",
+                              result.message, r.error().message)};
+        }
+        continue;
+      }
       if (failure != KvmFailure::kEmulation && failure != KvmFailure::kEntry) return result;
       ++(failure == KvmFailure::kEmulation ? stats_.emulation_failures : stats_.entry_failures);
       stats_.last_failure = FirstLine(result.message);
@@ -126,6 +144,17 @@ Result<> HybridVcpu::MoveToInterpreter(uint64_t window_ns, bool after_shutdown) 
     ev.exception_has_error_code = false;
     ev.exception_error_code = 0;
     ev.exception_vector = 0;
+  }
+  if (kvm_->host_limits().fpu_drops_mxcsr && (state.cr4 & cr4::kOsfxsr)) {
+    // KVM's MXCSR is unreadable here and the guest enabled SSE while on KVM
+    // (LostChanges never gives KVM such a state): ring-3 SSE code KVM ran
+    // may have changed MXCSR, and the interpreter gets the last known one.
+    static RateLimiter limiter;
+    if (limiter.Allow()) {
+      Logger("accel")->info("the guest enabled SSE under a KVM that hides MXCSR: the "
+                            "interpreter continues with MXCSR {:#x}, the last value known",
+                            state.mxcsr);
+    }
   }
   if (auto r = interp_->SetState(state); !r) return r;
   handed_from_kvm_ = state;

@@ -8,6 +8,10 @@
 //     least one interpreter slice, so pending interrupts are delivered), then
 //     the state moves back. A KVM that fails again right after getting the
 //     guest back gets it later: the window doubles, up to a bound.
+//   - An RDMSR/WRMSR that KVM and our platform cannot complete, or that
+//     touches an MSR KVM acts on but will not move (KvmVcpu::HandMsrsOver):
+//     the interpreter executes it, exactly as it would alone (a value, or
+//     its own #GP). A write KVM cannot load back pins the guest (below).
 //   - KVM reports a triple fault: the interpreter re-runs from KVM's state,
 //     so a triple fault is believed only when the interpreter sees it too
 //     (KVMs that emulate ring 0 may fail event deliveries the CPU makes).
@@ -54,6 +58,7 @@ struct HybridStats {
   uint64_t handovers = 0;        // State moves, both directions.
   uint64_t emulation_failures = 0;  // KVM_EXIT_INTERNAL_ERROR handed over.
   uint64_t entry_failures = 0;      // KVM_EXIT_FAIL_ENTRY handed over.
+  uint64_t msr_accesses = 0;        // RDMSR/WRMSR only the interpreter executes.
   uint64_t refused_states = 0;      // KVM's SetState failed; interpreter kept it.
   uint64_t forced_swaps = 0;        // swap_interval_ns handovers.
   uint64_t shutdowns_rechecked = 0; // KVM triple faults re-run in the interpreter.

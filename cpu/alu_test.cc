@@ -42,6 +42,54 @@ TEST(AluTest, SubFlags) {
   EXPECT_EQ(Status(fl), CF | SF | PF | AF);
 }
 
+// The flags of every 8-bit ADD/ADC/SUB/SBB against the SDM definitions
+// evaluated with wide integer arithmetic (not the bit identities of alu.h).
+uint64_t ReferenceSzp(unsigned r) {
+  unsigned ones = 0;
+  for (unsigned v = r & 0xff; v != 0; v >>= 1) ones += v & 1;
+  return (r == 0 ? ZF : 0) | ((r & 0x80) ? SF : 0) | (ones % 2 == 0 ? PF : 0);
+}
+
+TEST(AluTest, AddSubFlagsExhaustive8) {
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      for (int c = 0; c < 2; ++c) {
+        int sa = static_cast<int8_t>(a), sb = static_cast<int8_t>(b);
+        uint64_t fl = 0;
+        unsigned sum = static_cast<unsigned>(a + b + c) & 0xff;
+        ASSERT_EQ(Add<uint8_t>(static_cast<uint8_t>(a), static_cast<uint8_t>(b), c != 0, fl), sum);
+        uint64_t want = (a + b + c > 0xff ? CF : 0) | ((a & 0xf) + (b & 0xf) + c > 0xf ? AF : 0) |
+                        (sa + sb + c > 127 || sa + sb + c < -128 ? OF : 0) | ReferenceSzp(sum);
+        ASSERT_EQ(Status(fl), want) << a << "+" << b << "+" << c;
+        fl = 0;
+        unsigned diff = static_cast<unsigned>(a - b - c) & 0xff;
+        ASSERT_EQ(Sub<uint8_t>(static_cast<uint8_t>(a), static_cast<uint8_t>(b), c != 0, fl), diff);
+        want = (a - b - c < 0 ? CF : 0) | ((a & 0xf) - (b & 0xf) - c < 0 ? AF : 0) |
+               (sa - sb - c > 127 || sa - sb - c < -128 ? OF : 0) | ReferenceSzp(diff);
+        ASSERT_EQ(Status(fl), want) << a << "-" << b << "-" << c;
+      }
+    }
+  }
+}
+
+// 64-bit carries and borrows at the edges, with and without a carry in.
+TEST(AluTest, AddSubCarryEdges64) {
+  constexpr uint64_t kMax = ~0ull;
+  uint64_t fl = 0;
+  EXPECT_EQ(Add<uint64_t>(kMax, 0, true, fl), 0u);
+  EXPECT_EQ(Status(fl) & CF, CF);
+  EXPECT_EQ(Add<uint64_t>(kMax, 0, false, fl), kMax);
+  EXPECT_EQ(Status(fl) & CF, 0u);
+  EXPECT_EQ(Add<uint64_t>(kMax, kMax, true, fl), kMax);
+  EXPECT_EQ(Status(fl) & CF, CF);
+  EXPECT_EQ(Sub<uint64_t>(5, 5, true, fl), kMax);
+  EXPECT_EQ(Status(fl) & CF, CF);
+  EXPECT_EQ(Sub<uint64_t>(5, 4, true, fl), 0u);
+  EXPECT_EQ(Status(fl) & CF, 0u);
+  EXPECT_EQ(Sub<uint64_t>(0, kMax, false, fl), 1u);
+  EXPECT_EQ(Status(fl) & CF, CF);
+}
+
 TEST(AluTest, IncDecKeepCarry) {
   uint64_t fl = CF;
   EXPECT_EQ(Inc<uint8_t>(0x7f, fl), 0x80);

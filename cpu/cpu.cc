@@ -14,7 +14,7 @@ void Cpu::Reset() {
   s.Reset();
   shutdown_ = false;
   reset_requested_ = false;
-  shadow_pending_ = false;
+  exits_.shadow_pending = false;
   StateChanged();
 }
 
@@ -23,16 +23,16 @@ void Cpu::StateChanged() {
   UpdateMode();
   UpdateDebugState();
   FlushTlb(true);
-  poll_events_ = true;
+  exits_.poll_events = true;
 }
 
 void Cpu::SetRflags(uint64_t value) {
   // Bits that exist in RFLAGS (SDM Vol. 1 3.4.3); the rest read as 0, bit 1 as 1.
   constexpr uint64_t kDefined = 0x3f7fd5;
   value = (value & kDefined) | flags::kFixed1;
-  if ((value & flags::kIf) && !(s.rflags & flags::kIf)) poll_events_ = true;
+  if ((value & flags::kIf) && !(s.rflags & flags::kIf)) exits_.poll_events = true;
   // TF and RF need the careful dispatch loop from the next instruction on.
-  if (value & (flags::kTf | flags::kRf)) stop_ = true;
+  if (value & (flags::kTf | flags::kRf)) exits_.stop = true;
   s.rflags = value;
 }
 
@@ -120,7 +120,10 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
         // predecessor: chain them (checked before push_back moves them).
         bool chain = prev != nullptr && !page.insns.empty() && prev == &page.insns.back();
         page.insns.push_back(insn);
-        if (chain) page.insns[page.insns.size() - 2].flags |= insn_flags::kChained;
+        if (chain) {
+          page.insns[page.insns.size() - 2].flags |= insn_flags::kChained;
+          if (elide_dead_flags) ElideDeadFlags(page.insns.data(), page.insns.size());
+        }
         page.slot[offset] = static_cast<uint16_t>(page.insns.size());
         page.Cover(offset, insn.length);
         out = &page.insns.back();
@@ -167,7 +170,7 @@ CpuExit Cpu::Run(uint64_t max_instructions) {
     a20_mask_ = env_.memory->a20_mask();
     FlushTlb(true);
   }
-  poll_events_ = true;
+  exits_.poll_events = true;
   for (;;) {
     if (kick_.load(std::memory_order_relaxed)) {
       kick_.store(false, std::memory_order_relaxed);
@@ -178,10 +181,10 @@ CpuExit Cpu::Run(uint64_t max_instructions) {
       reset_requested_ = false;
       return CpuExit::kReset;
     }
-    if (poll_events_ || s.halted) {
+    if (exits_.poll_events || s.halted) {
       // Events are taken between instructions, never inside an interrupt
       // shadow (SDM Vol. 3 6.8.3).
-      poll_events_ = false;
+      exits_.poll_events = false;
       if (!s.events.interrupt_shadow) {
         DeliverPendingEvents();
         if (shutdown_) return CpuExit::kShutdown;
@@ -189,7 +192,7 @@ CpuExit Cpu::Run(uint64_t max_instructions) {
       if (s.halted) return CpuExit::kHalt;
     }
     if (retired_ >= end) return CpuExit::kBudget;
-    stop_ = false;
+    exits_.stop = false;
     if (tracer_ != nullptr) [[unlikely]] {
       Dispatch<true>(end);
     } else if (NeedsCarefulDispatch()) [[unlikely]] {
@@ -201,7 +204,7 @@ CpuExit Cpu::Run(uint64_t max_instructions) {
 }
 
 bool Cpu::NeedsCarefulDispatch() const {
-  return (s.rflags & (flags::kTf | flags::kRf)) || s.events.interrupt_shadow || shadow_pending_ ||
+  return (s.rflags & (flags::kTf | flags::kRf)) || s.events.interrupt_shadow || exits_.shadow_pending ||
          code_bp_active_ || data_bp_active_ || io_bp_active_;
 }
 
@@ -209,11 +212,12 @@ void Cpu::DispatchFast(uint64_t end) {
   // The common case of Dispatch<false> with the per-instruction debug work
   // taken out: Run only comes here when no single-step, RF, interrupt
   // shadow or breakpoint is in effect, and whatever changes that leaves
-  // the loop (SetRflags, MarkRepIncomplete, UpdateDebugState set stop_; STI
-  // and MOV SS set shadow_pending_). A write to decoded code and anything
+  // the loop (SetRflags, MarkRepIncomplete, UpdateDebugState set exits_.stop; STI
+  // and MOV SS set exits_.shadow_pending). A write to decoded code and anything
   // that drops the fetch cache (TLB flushes, mode changes) go through
-  // InvalidateFetch (NoteCodeWrite), which both the lookup below and the
-  // chained path notice through fetch_rip_base_, so neither checks `stale`.
+  // InvalidateFetch (NoteCodeWrite), which the lookup below notices through
+  // fetch_rip_base_ and the chained path through exits_.stop, so neither
+  // checks `stale`.
   //
   // RIP and the retired count live in registers across instructions (no
   // store-to-load chain through memory); handlers see s.rip and change
@@ -236,6 +240,10 @@ void Cpu::DispatchFast(uint64_t end) {
         RaiseException(f, EventKind::kException, rip);
         return;
       }
+      // The fetch itself dropped the fetch cache (a page walk's A/D write
+      // into decoded code): start over from Run, where the fetch hits. An
+      // instruction with dead flags must not be the last one run here.
+      if (AnyExitRequest()) [[unlikely]] return;
     }
     // Run it and, while it falls through to a chained successor (the next
     // Insn in memory) on a page still cached, the ones after it without
@@ -245,20 +253,20 @@ void Cpu::DispatchFast(uint64_t end) {
       next_rip = fallthrough;
       Fault f = insn->handler(*this, *insn);
       if (f.faulted()) [[unlikely]] {
-        shadow_pending_ = false;
+        exits_.shadow_pending = false;
         pending_db_ = 0;
         RaiseException(f, EventKind::kException, s.rip);
         return;
       }
       uint64_t target = next_rip;
       retired_ = ++retired;
-      if (stop_ | poll_events_ | shadow_pending_) [[unlikely]] {
+      if (AnyExitRequest()) [[unlikely]] {
         s.rip = target;
-        if (shadow_pending_) {
+        if (exits_.shadow_pending) {
           // STI / MOV SS: the shadow covers the next instruction (SDM Vol. 3
           // 6.8.3); the careful loop runs it.
           s.events.interrupt_shadow = true;
-          shadow_pending_ = false;
+          exits_.shadow_pending = false;
         }
         return;
       }
@@ -269,7 +277,13 @@ void Cpu::DispatchFast(uint64_t end) {
       }
       fell_from = insn;
       rip = fallthrough;
-      if (!(insn->flags & insn_flags::kChained) || fetch_rip_base_ == kNoFetch || retired >= end) break;
+      // An instruction with dead flags (ElideDeadFlags) runs on into its
+      // successor even past the budget: only that one restores the flags,
+      // and nothing it or the flag-neutral ones between can do ends the run.
+      if (!(insn->flags & insn_flags::kChained) ||
+          (retired >= end && !(insn->flags & insn_flags::kFlagsDead))) {
+        break;
+      }
       s.rip = rip;
       ++insn;
     }
@@ -280,7 +294,7 @@ void Cpu::DispatchFast(uint64_t end) {
 
 template <bool kTraced>
 void Cpu::Dispatch(uint64_t end) {
-  while (!stop_ && !poll_events_ && retired_ < end) {
+  while (!exits_.stop && !exits_.poll_events && retired_ < end) {
     const Insn* insn;
     // Fast path: the next instruction is already decoded in the page we
     // are executing from (blink-style short dispatch).
@@ -320,9 +334,9 @@ void Cpu::Dispatch(uint64_t end) {
     bool shadow_before = s.events.interrupt_shadow;
     next_rip = (s.rip + insn->length) & rip_mask_;
     event_delivered_ = false;
-    Fault f = insn->handler(*this, *insn);
+    Fault f = FullFlagsHandler(*insn)(*this, *insn);
     if (f.faulted()) [[unlikely]] {
-      shadow_pending_ = false;
+      exits_.shadow_pending = false;
       pending_db_ = 0;
       RaiseException(f, EventKind::kException, s.rip);
       return;
@@ -332,12 +346,12 @@ void Cpu::Dispatch(uint64_t end) {
     if constexpr (kTraced) {
       if (observed) tracer_->AfterInstruction(s);
     }
-    if (tf || shadow_before || shadow_pending_ || pending_db_) [[unlikely]] {
-      bool new_shadow = shadow_pending_;
-      shadow_pending_ = false;
+    if (tf || shadow_before || exits_.shadow_pending || pending_db_) [[unlikely]] {
+      bool new_shadow = exits_.shadow_pending;
+      exits_.shadow_pending = false;
       // A shadow lasts one instruction and does not chain (STI; STI).
       s.events.interrupt_shadow = new_shadow && !shadow_before;
-      if (shadow_before) poll_events_ = true;
+      if (shadow_before) exits_.poll_events = true;
       Retire(tf, new_shadow);
     }
     if constexpr (kTraced) {
@@ -362,7 +376,7 @@ void Cpu::Retire(bool tf_before, bool new_shadow) {
     s.dr6 = (s.dr6 & ~0xfull) | pending_db_;
     pending_db_ = 0;
     RaiseException(Raise(kDb), EventKind::kException, s.rip);
-    stop_ = true;
+    exits_.stop = true;
   }
 }
 

@@ -64,9 +64,13 @@ class Cpu final : private PageTableMemory {
   CpuState s;
 
   // ---- Running --------------------------------------------------------------
-  // Executes up to `max_instructions` instructions (fewer if something in
-  // CpuExit happens). Credits nothing to the clock; the caller does.
+  // Executes about `max_instructions` instructions (fewer if something in
+  // CpuExit happens; a few more when the budget ends inside a run of
+  // instructions whose flags ElideDeadFlags removed). Credits nothing to the
+  // clock; the caller does.
   CpuExit Run(uint64_t max_instructions);
+  // Whether newly decoded code gets dead-flag elision (tests compare both).
+  bool elide_dead_flags = true;
   // Asks Run() to return with kKicked at the next instruction boundary.
   void Kick() { kick_.store(true, std::memory_order_relaxed); }
   // Instructions retired since construction.
@@ -331,23 +335,23 @@ class Cpu final : private PageTableMemory {
   // The linear address of the last #PF, loaded into CR2 at delivery.
   uint64_t fault_address = 0;
   // Set by handlers: the instruction stopped the CPU (HLT).
-  void Halt() { s.halted = true; stop_ = true; }
+  void Halt() { s.halted = true; exits_.stop = true; }
   // Set by handlers: re-check pending interrupts at the next boundary.
-  void PollEvents() { poll_events_ = true; }
+  void PollEvents() { exits_.poll_events = true; }
   // Set by handlers that start a single-instruction interrupt shadow: STI
   // (blocks_debug = false), MOV SS / POP SS (true).
   void SetInterruptShadow(bool blocks_debug) {
-    shadow_pending_ = true;
+    exits_.shadow_pending = true;
     shadow_blocks_db_ = blocks_debug;
   }
   // A REP string instruction stops between iterations: RF = 1 so an
   // interrupt taken now pushes RF = 1 (SDM Vol. 3 18.3.1.1).
   void MarkRepIncomplete() {
     s.rflags |= flags::kRf;
-    stop_ = true;  // RF needs the careful dispatch loop.
+    exits_.stop = true;  // RF needs the careful dispatch loop.
   }
   // Leave the dispatch loop after this instruction (mode switches).
-  void RequestExit() { stop_ = true; }
+  void RequestExit() { exits_.stop = true; }
   // Port I/O through the bus, with the IOPL/TSS bitmap check.
   Fault CheckIoPermission(uint16_t port, unsigned size);
   uint64_t PortRead(uint16_t port, unsigned size);
@@ -476,7 +480,7 @@ class Cpu final : private PageTableMemory {
   bool DeliverPendingEvents();
   // Handles the end of an instruction: RF, TF single-step trap, shadows.
   void Retire(bool tf_before, bool new_shadow);
-  // Runs instructions until stop_, poll_events_ or the budget; the traced
+  // Runs instructions until exits_.stop, exits_.poll_events or the budget; the traced
   // instantiation calls tracer_ around each one.
   template <bool kTraced>
   void Dispatch(uint64_t end);
@@ -515,14 +519,32 @@ class Cpu final : private PageTableMemory {
   uint64_t fetch_rip_limit_ = 0;  // CS limit (legacy) or ~0.
   uint64_t rip_mask_ = 0xffffffffull;  // RIP width of the current mode.
   // Drops the fetch cache (TLB flushes, mode changes).
+  // It also leaves DispatchFast (through exits_.stop), whose chained path
+  // would otherwise have to test fetch_rip_base_ after every instruction.
   void InvalidateFetch() {
+    exits_.stop = true;
     fetch_tag_ = ~0ull;
     fetch_rip_base_ = kNoFetch;
     fetch_page_rip_base_ = kNoFetch;
   }
 
   uint64_t retired_ = 0;
-  bool stop_ = false;
+  // Reasons to leave the dispatch loops after an instruction, packed into
+  // one word so that DispatchFast tests them with a single load.
+  struct ExitRequests {
+    bool stop = false;            // Leave the fast loop (halt, TF/RF, breakpoints...).
+    bool poll_events = true;      // Look for interrupts before the next instruction.
+    bool shadow_pending = false;  // STI / MOV SS: shadow the next instruction.
+    bool unused = false;          // Always false (pads the word).
+  };
+  static_assert(sizeof(ExitRequests) == 4);
+  ExitRequests exits_;
+  // Whether any ExitRequests field is set.
+  bool AnyExitRequest() const {
+    uint32_t word;
+    std::memcpy(&word, &exits_, sizeof(word));
+    return word != 0;
+  }
   bool reset_requested_ = false;
   bool shutdown_ = false;
   bool event_delivered_ = false;
@@ -531,8 +553,6 @@ class Cpu final : private PageTableMemory {
   bool io_bp_active_ = false;    // Some DR7 I/O breakpoint is enabled (CR4.DE).
   uint32_t pending_db_ = 0;      // Data/I/O breakpoint hits of this instruction.
   bool keep_rf_ = false;         // A REP instruction stopped between iterations.  // The current instruction delivered an event (no TF trap).
-  bool poll_events_ = true;
-  bool shadow_pending_ = false;
   bool shadow_blocks_db_ = false;
   std::atomic<bool> kick_{false};
 };

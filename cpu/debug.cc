@@ -18,7 +18,7 @@ unsigned LenBytes(uint64_t dr7, int n) {
 }  // namespace
 
 void Cpu::UpdateDebugState() {
-  stop_ = true;  // Breakpoints choose the dispatch loop (NeedsCarefulDispatch).
+  exits_.stop = true;  // Breakpoints choose the dispatch loop (NeedsCarefulDispatch).
   code_bp_active_ = false;
   data_bp_active_ = false;
   io_bp_active_ = false;

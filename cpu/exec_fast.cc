@@ -45,8 +45,8 @@ X86VM_HOT_INLINE uint64_t Linear64(const Cpu& c, const Insn& i) {
 template <AluOp op, typename T>
 Fault AluEvGvReg(Cpu& c, const Insn& i) {
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.Gpr<T>(i.rm), c.Gpr<T>(i.reg), fl);
-  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.rm, r);
+  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.rm), c.RegOp<T>(i, i.reg), fl);
+  if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.rm, r);
   c.s.rflags = fl;
   return kOk;
 }
@@ -54,8 +54,8 @@ Fault AluEvGvReg(Cpu& c, const Insn& i) {
 template <AluOp op, typename T>
 Fault AluGvEvReg(Cpu& c, const Insn& i) {
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), fl);
-  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.reg, r);
+  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.reg), c.RegOp<T>(i, i.rm), fl);
+  if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.reg, r);
   c.s.rflags = fl;
   return kOk;
 }
@@ -64,8 +64,8 @@ Fault AluGvEvReg(Cpu& c, const Insn& i) {
 template <AluOp op, typename T>
 Fault AluEvIReg(Cpu& c, const Insn& i) {
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.Gpr<T>(i.rm), ImmAs<T>(i.imm), fl);
-  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.rm, r);
+  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.rm), ImmAs<T>(i.imm), fl);
+  if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.rm, r);
   c.s.rflags = fl;
   return kOk;
 }
@@ -79,7 +79,7 @@ Fault AluEvGvMem(Cpu& c, const Insn& i) {
   T a;
   std::memcpy(&a, p, sizeof(T));
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, a, c.Gpr<T>(i.reg), fl);
+  T r = alu::Alu<T>(op, a, c.RegOp<T>(i, i.reg), fl);
   if constexpr (op != AluOp::kCmp) std::memcpy(p, &r, sizeof(T));
   c.s.rflags = fl;
   return kOk;
@@ -107,8 +107,19 @@ Fault AluGvEvMem(Cpu& c, const Insn& i) {
   T b;
   std::memcpy(&b, p, sizeof(T));
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.Gpr<T>(i.reg), b, fl);
-  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(i.reg, r);
+  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.reg), b, fl);
+  if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.reg, r);
+  c.s.rflags = fl;
+  return kOk;
+}
+
+// The accumulator with an immediate (04/05, 0C/0D, ... 3C/3D: AL, Ib and
+// rAX, Iz).
+template <AluOp op, typename T>
+Fault AluAccImm(Cpu& c, const Insn& i) {
+  uint64_t fl = c.s.rflags;
+  T r = alu::Alu<T>(op, c.Gpr<T>(kRax), ImmAs<T>(i.imm), fl);
+  if constexpr (op != AluOp::kCmp) c.SetGpr<T>(kRax, r);
   c.s.rflags = fl;
   return kOk;
 }
@@ -116,14 +127,21 @@ Fault AluGvEvMem(Cpu& c, const Insn& i) {
 // ---- TEST -------------------------------------------------------------------
 
 template <typename T>
+Fault TestAccImm(Cpu& c, const Insn& i) {
+  alu::Logic<T>(static_cast<T>(c.Gpr<T>(kRax) & ImmAs<T>(i.imm)), c.s.rflags);
+  return kOk;
+}
+
+
+template <typename T>
 Fault TestEvGvReg(Cpu& c, const Insn& i) {
-  alu::Logic<T>(static_cast<T>(c.Gpr<T>(i.rm) & c.Gpr<T>(i.reg)), c.s.rflags);
+  alu::Logic<T>(static_cast<T>(c.RegOp<T>(i, i.rm) & c.RegOp<T>(i, i.reg)), c.s.rflags);
   return kOk;
 }
 
 template <typename T>
 Fault TestEvIReg(Cpu& c, const Insn& i) {
-  alu::Logic<T>(static_cast<T>(c.Gpr<T>(i.rm) & ImmAs<T>(i.imm)), c.s.rflags);
+  alu::Logic<T>(static_cast<T>(c.RegOp<T>(i, i.rm) & ImmAs<T>(i.imm)), c.s.rflags);
   return kOk;
 }
 
@@ -133,7 +151,7 @@ Fault TestEvGvMem(Cpu& c, const Insn& i) {
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
-  alu::Logic<T>(static_cast<T>(a & c.Gpr<T>(i.reg)), c.s.rflags);
+  alu::Logic<T>(static_cast<T>(a & c.RegOp<T>(i, i.reg)), c.s.rflags);
   return kOk;
 }
 
@@ -151,13 +169,13 @@ Fault TestEvIMem(Cpu& c, const Insn& i) {
 
 template <typename T>
 Fault MovEvGvReg(Cpu& c, const Insn& i) {
-  c.SetGpr<T>(i.rm, c.Gpr<T>(i.reg));
+  c.SetRegOp<T>(i, i.rm, c.RegOp<T>(i, i.reg));
   return kOk;
 }
 
 template <typename T>
 Fault MovGvEvReg(Cpu& c, const Insn& i) {
-  c.SetGpr<T>(i.reg, c.Gpr<T>(i.rm));
+  c.SetRegOp<T>(i, i.reg, c.RegOp<T>(i, i.rm));
   return kOk;
 }
 
@@ -165,7 +183,7 @@ template <typename T, Handler generic, Ea kind>
 Fault MovEvGvMem(Cpu& c, const Insn& i) {
   uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kWrite);
   if (p == nullptr) [[unlikely]] return generic(c, i);
-  T v = c.Gpr<T>(i.reg);
+  T v = c.RegOp<T>(i, i.reg);
   std::memcpy(p, &v, sizeof(T));
   return kOk;
 }
@@ -176,7 +194,7 @@ Fault MovGvEvMem(Cpu& c, const Insn& i) {
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T v;
   std::memcpy(&v, p, sizeof(T));
-  c.SetGpr<T>(i.reg, v);
+  c.SetRegOp<T>(i, i.reg, v);
   return kOk;
 }
 
@@ -316,6 +334,91 @@ Fault RetNear64Fast(Cpu& c, const Insn& i) {
   if (!Cpu::IsCanonical(target)) [[unlikely]] return RetNear64(c, i);
   c.s.gpr[kRsp] = rsp + 8;
   c.next_rip = target;
+  return kOk;
+}
+
+// ---- CMOVcc, SETcc -------------------------------------------------------------------
+
+// CMOVcc r, r: a 32-bit destination is zero-extended even when the
+// condition is false (as Cmov in exec_move.cc).
+template <int cc, typename T>
+Fault CmovReg(Cpu& c, const Insn& i) {
+  if (Condition(cc, c.s.rflags)) c.SetGpr<T>(i.reg, c.Gpr<T>(i.rm));
+  else if constexpr (sizeof(T) == 4) c.SetGpr<T>(i.reg, c.Gpr<T>(i.reg));
+  return kOk;
+}
+
+// CMOVcc r, m: the source is read (and can fault) whatever the condition.
+template <int cc, typename T, Handler generic, Ea kind>
+Fault CmovMem(Cpu& c, const Insn& i) {
+  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  if (p == nullptr) [[unlikely]] return generic(c, i);
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  if (Condition(cc, c.s.rflags)) c.SetGpr<T>(i.reg, v);
+  else if constexpr (sizeof(T) == 4) c.SetGpr<T>(i.reg, c.Gpr<T>(i.reg));
+  return kOk;
+}
+
+template <int cc>
+Fault SetccReg(Cpu& c, const Insn& i) {
+  c.SetGpr8(i, i.rm, Condition(cc, c.s.rflags) ? 1 : 0);
+  return kOk;
+}
+
+// ---- Flag-free forms ----------------------------------------------------------------
+// The same register instructions without their status-flag output, for
+// instructions whose flags ElideDeadFlags proved dead: a later instruction
+// on the same straight run overwrites every status flag before anything
+// reads one. The flag computation is dead code here and the compiler drops
+// it. ADC and SBB still read CF. CMP and TEST have no other output.
+
+template <AluOp op, typename T>
+Fault AluEvGvRegNf(Cpu& c, const Insn& i) {
+  if constexpr (op != AluOp::kCmp) {
+    uint64_t fl = c.s.rflags;
+    c.SetGpr<T>(i.rm, alu::Alu<T>(op, c.Gpr<T>(i.rm), c.Gpr<T>(i.reg), fl));
+  }
+  return kOk;
+}
+
+template <AluOp op, typename T>
+Fault AluGvEvRegNf(Cpu& c, const Insn& i) {
+  if constexpr (op != AluOp::kCmp) {
+    uint64_t fl = c.s.rflags;
+    c.SetGpr<T>(i.reg, alu::Alu<T>(op, c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), fl));
+  }
+  return kOk;
+}
+
+template <AluOp op, typename T>
+Fault AluEvIRegNf(Cpu& c, const Insn& i) {
+  if constexpr (op != AluOp::kCmp) {
+    uint64_t fl = c.s.rflags;
+    c.SetGpr<T>(i.rm, alu::Alu<T>(op, c.Gpr<T>(i.rm), ImmAs<T>(i.imm), fl));
+  }
+  return kOk;
+}
+
+Fault TestNf(Cpu&, const Insn&) { return kOk; }
+
+template <ShiftOp op, typename T>
+Fault ShiftEvIbRegNf(Cpu& c, const Insn& i) {
+  uint64_t fl = c.s.rflags;
+  c.SetGpr<T>(i.rm, alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl));
+  return kOk;
+}
+
+template <typename T>
+Fault ImulGvEvRegNf(Cpu& c, const Insn& i) {
+  uint64_t fl = 0;
+  c.SetGpr<T>(i.reg, alu::Imul<T>(c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), fl).lo);
+  return kOk;
+}
+
+template <bool inc, typename T>
+Fault IncDecEvRegNf(Cpu& c, const Insn& i) {
+  c.SetGpr<T>(i.rm, static_cast<T>(inc ? c.Gpr<T>(i.rm) + 1 : c.Gpr<T>(i.rm) - 1));
   return kOk;
 }
 
@@ -462,6 +565,60 @@ Handler Pick(const Insn& i, CodeMode mode) {
   if (h == IncEv64 && !i.is_mem()) return IncDecEvReg<true, uint64_t>;
   if (h == DecEv32 && !i.is_mem()) return IncDecEvReg<false, uint32_t>;
   if (h == DecEv64 && !i.is_mem()) return IncDecEvReg<false, uint64_t>;
+  // Byte forms (AH..BH through RegOp) and the accumulator forms.
+#define X86_ALU_PICK8(Name, op)                                                                  \
+  if (h == Name##EbGb) {                                                                         \
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(AluEvGvMem, AluOp::op, uint8_t, Name##EbGb)) \
+                      : AluEvGvReg<AluOp::op, uint8_t>;                                          \
+  }                                                                                              \
+  if (h == Name##GbEb) {                                                                         \
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(AluGvEvMem, AluOp::op, uint8_t, Name##GbEb)) \
+                      : AluGvEvReg<AluOp::op, uint8_t>;                                          \
+  }                                                                                              \
+  if (h == Name##ALIb) return AluAccImm<AluOp::op, uint8_t>;                                     \
+  if (h == Name##rAXIz32) return AluAccImm<AluOp::op, uint32_t>;                                 \
+  if (h == Name##rAXIz64) return AluAccImm<AluOp::op, uint64_t>;
+  X86_ALU_PICK8(Add, kAdd)
+  X86_ALU_PICK8(Or, kOr)
+  X86_ALU_PICK8(Adc, kAdc)
+  X86_ALU_PICK8(Sbb, kSbb)
+  X86_ALU_PICK8(And, kAnd)
+  X86_ALU_PICK8(Sub, kSub)
+  X86_ALU_PICK8(Xor, kXor)
+  X86_ALU_PICK8(Cmp, kCmp)
+#undef X86_ALU_PICK8
+  if (h == Grp1EbIb) return PickGrp1<uint8_t, Grp1EbIb>(i, mode);
+  if (h == TestEbGb) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(TestEvGvMem, uint8_t, TestEbGb)) : TestEvGvReg<uint8_t>;
+  }
+  if (h == TestEbIb) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(TestEvIMem, uint8_t, TestEbIb)) : TestEvIReg<uint8_t>;
+  }
+  if (h == TestALIb) return TestAccImm<uint8_t>;
+  if (h == TestrAXIz32) return TestAccImm<uint32_t>;
+  if (h == TestrAXIz64) return TestAccImm<uint64_t>;
+  if (h == MovEbGb) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(MovEvGvMem, uint8_t, MovEbGb)) : MovEvGvReg<uint8_t>;
+  }
+  if (h == MovGbEb) {
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(MovGvEvMem, uint8_t, MovGbEb)) : MovGvEvReg<uint8_t>;
+  }
+  if (h == MovEbIb && i.is_mem()) return PickMem64(i, mode, X86_MEM3(MovEvIMem, uint8_t, MovEbIb));
+#define X86_CC_PICK(cc)                                                                            \
+  if (h == Cmov##cc##32) {                                                                         \
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(CmovMem, cc, uint32_t, Cmov##cc##32))          \
+                      : CmovReg<cc, uint32_t>;                                                     \
+  }                                                                                                \
+  if (h == Cmov##cc##64) {                                                                         \
+    return i.is_mem() ? PickMem64(i, mode, X86_MEM3(CmovMem, cc, uint64_t, Cmov##cc##64))          \
+                      : CmovReg<cc, uint64_t>;                                                     \
+  }                                                                                                \
+  if (h == Set##cc && !i.is_mem()) return SetccReg<cc>;
+  X86_CC_PICK(0) X86_CC_PICK(1) X86_CC_PICK(2) X86_CC_PICK(3)
+  X86_CC_PICK(4) X86_CC_PICK(5) X86_CC_PICK(6) X86_CC_PICK(7)
+  X86_CC_PICK(8) X86_CC_PICK(9) X86_CC_PICK(10) X86_CC_PICK(11)
+  X86_CC_PICK(12) X86_CC_PICK(13) X86_CC_PICK(14) X86_CC_PICK(15)
+#undef X86_CC_PICK
   if (Is64BitOp(i, mode)) {
     if (h == PushZv64) return Push64Reg;
     if (h == PopZv64) return Pop64Reg;
@@ -483,9 +640,126 @@ Handler Pick(const Insn& i, CodeMode mode) {
 
 }  // namespace
 
+#define X86_MEM3_LEA(T) Lea64<T, Ea::kBase>, Lea64<T, Ea::kBaseIndex>, Lea64<T, Ea::kRip>
+
 Handler SpecializeHandler(const Insn& insn, CodeMode mode) {
   Handler h = Pick(insn, mode);
   return h != nullptr ? h : insn.handler;
 }
+
+namespace {
+
+// What ElideDeadFlags needs to know about a specialized handler.
+struct FlagForm {
+  Handler full;       // The specialized handler, computing flags.
+  Handler flag_free;  // Its form without the status-flag output.
+  bool reads_flags;   // ADC/SBB read CF.
+  bool kills_flags;   // Writes all six status flags (shifts: if the count is not 0).
+  bool shift = false; // A shift by Ib: a masked count of 0 writes no flag.
+};
+
+template <AluOp op, typename T>
+constexpr bool kAluReads = op == AluOp::kAdc || op == AluOp::kSbb;
+
+#define X86_NF_ALU_OP(op, T)                                                            \
+  {AluEvGvReg<AluOp::op, T>, AluEvGvRegNf<AluOp::op, T>, kAluReads<AluOp::op, T>,      \
+   !kAluReads<AluOp::op, T>},                                                           \
+      {AluGvEvReg<AluOp::op, T>, AluGvEvRegNf<AluOp::op, T>, kAluReads<AluOp::op, T>,  \
+       !kAluReads<AluOp::op, T>},                                                       \
+      {AluEvIReg<AluOp::op, T>, AluEvIRegNf<AluOp::op, T>, kAluReads<AluOp::op, T>,    \
+       !kAluReads<AluOp::op, T>},
+#define X86_NF_ALU(T)                                                                      \
+  X86_NF_ALU_OP(kAdd, T) X86_NF_ALU_OP(kOr, T) X86_NF_ALU_OP(kAdc, T) X86_NF_ALU_OP(kSbb, T) \
+      X86_NF_ALU_OP(kAnd, T) X86_NF_ALU_OP(kSub, T) X86_NF_ALU_OP(kXor, T)                 \
+          X86_NF_ALU_OP(kCmp, T)
+#define X86_NF_SHIFT(T)                                                                  \
+  {ShiftEvIbReg<ShiftOp::kRol, T>, ShiftEvIbRegNf<ShiftOp::kRol, T>, false, false},      \
+      {ShiftEvIbReg<ShiftOp::kRor, T>, ShiftEvIbRegNf<ShiftOp::kRor, T>, false, false},  \
+      {ShiftEvIbReg<ShiftOp::kShl, T>, ShiftEvIbRegNf<ShiftOp::kShl, T>, false, true, true},   \
+      {ShiftEvIbReg<ShiftOp::kShr, T>, ShiftEvIbRegNf<ShiftOp::kShr, T>, false, true, true},   \
+      {ShiftEvIbReg<ShiftOp::kSal, T>, ShiftEvIbRegNf<ShiftOp::kSal, T>, false, true, true},   \
+      {ShiftEvIbReg<ShiftOp::kSar, T>, ShiftEvIbRegNf<ShiftOp::kSar, T>, false, true, true},
+#define X86_NF_OTHER(T)                                                           \
+  {TestEvGvReg<T>, TestNf, false, true}, {TestEvIReg<T>, TestNf, false, true},    \
+      {ImulGvEvReg<T>, ImulGvEvRegNf<T>, false, true},                            \
+      {IncDecEvReg<true, T>, IncDecEvRegNf<true, T>, false, false},               \
+      {IncDecEvReg<false, T>, IncDecEvRegNf<false, T>, false, false},
+
+const FlagForm kFlagForms[] = {
+    X86_NF_ALU(uint32_t) X86_NF_ALU(uint64_t) X86_NF_SHIFT(uint32_t) X86_NF_SHIFT(uint64_t)
+        X86_NF_OTHER(uint32_t) X86_NF_OTHER(uint64_t)};
+
+#undef X86_NF_ALU_OP
+#undef X86_NF_ALU
+#undef X86_NF_SHIFT
+#undef X86_NF_OTHER
+
+const FlagForm* FindFlagForm(Handler h) {
+  for (const FlagForm& f : kFlagForms) {
+    if (f.full == h) return &f;
+  }
+  return nullptr;
+}
+
+// Register-only instructions that neither read nor write flags (and cannot
+// fault or leave the straight run).
+bool IsFlagNeutral(Handler h) {
+  static const Handler kNeutral[] = {
+      MovEvGvReg<uint32_t>, MovEvGvReg<uint64_t>, MovGvEvReg<uint32_t>, MovGvEvReg<uint64_t>,
+      MovExtendReg<uint32_t, uint8_t, false>, MovExtendReg<uint64_t, uint8_t, false>,
+      MovExtendReg<uint32_t, uint16_t, false>, MovExtendReg<uint64_t, uint16_t, false>,
+      MovExtendReg<uint32_t, uint8_t, true>, MovExtendReg<uint64_t, uint8_t, true>,
+      MovExtendReg<uint32_t, uint16_t, true>, MovExtendReg<uint64_t, uint16_t, true>,
+      MovExtendReg<uint64_t, uint32_t, true>, X86_MEM3_LEA(uint32_t), X86_MEM3_LEA(uint64_t)};
+  for (Handler n : kNeutral) {
+    if (n == h) return true;
+  }
+  return false;
+}
+
+// A killer overwrites all six status flags without reading any.
+bool KillsAllFlags(const Insn& insn) {
+  const FlagForm* f = FindFlagForm(insn.handler);
+  if (f == nullptr || !f->kills_flags) return false;
+  if (f->shift) return (insn.imm & (insn.opsize == 8 ? 63 : 31)) != 0;
+  return true;
+}
+
+}  // namespace
+
+void ElideDeadFlags(Insn* insns, size_t count) {
+  // The last Insn was just decoded as the fall-through successor of the one
+  // before it. If it overwrites every status flag, walk back along the
+  // chained run: each instruction there that reads no flag has dead flag
+  // outputs. Those get their flag-free form, and every instruction on the
+  // way is marked kFlagsDead, which tells DispatchFast to run on to the
+  // successor before it ever stops (so no event, fault or state read can
+  // see the flags in between) and the careful loops to use FullFlagsHandler.
+  if (count < 2 || !KillsAllFlags(insns[count - 1])) return;
+  constexpr int kMaxWalk = 16;
+  for (size_t k = count - 1, steps = 0; k > 0 && steps < kMaxWalk; ++steps) {
+    Insn& x = insns[--k];
+    if (!x.has(insn_flags::kChained) || x.has(insn_flags::kFlagsDead)) return;
+    if (const FlagForm* f = FindFlagForm(x.handler)) {
+      x.handler = f->flag_free;
+      x.flags |= insn_flags::kFlagsDead;
+      if (f->reads_flags) return;
+    } else if (IsFlagNeutral(x.handler)) {
+      x.flags |= insn_flags::kFlagsDead;
+    } else {
+      return;
+    }
+  }
+}
+
+Handler FullFlagsHandler(const Insn& insn) {
+  if (!insn.has(insn_flags::kFlagsDead)) return insn.handler;
+  for (const FlagForm& f : kFlagForms) {
+    if (f.flag_free == insn.handler) return f.full;
+  }
+  return insn.handler;  // Flag-neutral: the same handler.
+}
+
+#undef X86_MEM3_LEA
 
 }  // namespace x86vm

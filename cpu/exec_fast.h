@@ -12,6 +12,18 @@ namespace x86vm {
 // semantics, shorter path), else insn.handler itself.
 Handler SpecializeHandler(const Insn& insn, CodeMode mode);
 
+// Dead-flag elision on a page's decoded run: `insns[count - 1]` was just
+// decoded as the chained fall-through successor of `insns[count - 2]`. When
+// it overwrites every status flag without reading one, the instructions
+// before it on the chained run whose flag outputs can no longer be read get
+// flag-free handlers and the kFlagsDead mark (see Cpu::DispatchFast).
+void ElideDeadFlags(Insn* insns, size_t count);
+
+// The flag-computing handler for an Insn (insn.handler unless
+// ElideDeadFlags gave it a flag-free form): what the careful dispatch loops
+// run, since they may stop after any instruction.
+Handler FullFlagsHandler(const Insn& insn);
+
 }  // namespace x86vm
 
 #endif  // X86VM_CPU_EXEC_FAST_H_

@@ -335,7 +335,7 @@ Fault Cpu::FarReturn(unsigned opsize, uint16_t pop_bytes) {
 
 Fault Cpu::Iret(unsigned opsize) {
   s.events.nmi_blocked = false;  // IRET ends NMI blocking (SDM Vol. 3 6.7.1).
-  poll_events_ = true;
+  exits_.poll_events = true;
   uint64_t ip, cs_sel, fl;
   if (!s.protected_mode()) {
     X86_TRY(PeekStack(opsize, 0, ip));

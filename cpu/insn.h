@@ -32,6 +32,10 @@ inline constexpr uint8_t kOpsizePrefix = 1u << 5;  // 66 present.
 // Set by the decoded-instruction cache, not the decoder: the next Insn in
 // memory is this one's fall-through successor (Cpu::DispatchFast chains).
 inline constexpr uint8_t kChained = 1u << 7;
+// Set by ElideDeadFlags: this instruction leaves the status flags stale
+// (they are dead), so it must run on into its chained successor without a
+// stop in between; the careful loops run FullFlagsHandler instead.
+inline constexpr uint8_t kFlagsDead = 1u << 6;
 }  // namespace insn_flags
 
 // The REP prefix in effect (F3 = REP/REPE, F2 = REPNE), or none.

@@ -258,7 +258,7 @@ void Cpu::RaiseException(Fault f, EventKind kind, uint64_t return_rip) {
     if (f.vector == kDf && kind == EventKind::kException) {
       // A fault while delivering #DF: shutdown (SDM Vol. 3 6.15, "Interrupt 8").
       shutdown_ = true;
-      stop_ = true;
+      exits_.stop = true;
       return;
     }
     Class first = kind == EventKind::kException ? Classify(f.vector) : Class::kBenign;

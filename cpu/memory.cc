@@ -312,7 +312,7 @@ void Cpu::ReadPhysical(uint64_t pa, void* data, unsigned size) {
     out += n;
     size -= n;
   }
-  poll_events_ = true;
+  exits_.poll_events = true;
 }
 
 void Cpu::WritePhysical(uint64_t pa, const void* data, unsigned size) {
@@ -337,10 +337,10 @@ void Cpu::WritePhysical(uint64_t pa, const void* data, unsigned size) {
     in += n;
     size -= n;
   }
-  poll_events_ = true;
+  exits_.poll_events = true;
   if (env_.platform && env_.platform->TakeResetRequest()) {
     reset_requested_ = true;
-    stop_ = true;
+    exits_.stop = true;
   }
 }
 

@@ -275,14 +275,14 @@ Fault Cpu::CheckIoPermission(uint16_t port, unsigned size) {
 uint64_t Cpu::PortRead(uint16_t port, unsigned size) {
   if (io_bp_active_) [[unlikely]] NoteIoAccess(port, size);
   uint64_t v = env_.pio->ReadValue(port, size);
-  poll_events_ = true;
+  exits_.poll_events = true;
   return v;
 }
 
 void Cpu::PortWrite(uint16_t port, unsigned size, uint64_t value) {
   if (io_bp_active_) [[unlikely]] NoteIoAccess(port, size);
   env_.pio->WriteValue(port, size, value);
-  poll_events_ = true;
+  exits_.poll_events = true;
   if (env_.memory->a20_mask() != a20_mask_) {
     // Port 0x92 / the keyboard controller moved the A20 gate.
     a20_mask_ = env_.memory->a20_mask();
@@ -290,7 +290,7 @@ void Cpu::PortWrite(uint16_t port, unsigned size, uint64_t value) {
   }
   if (env_.platform != nullptr && env_.platform->TakeResetRequest()) {
     reset_requested_ = true;
-    stop_ = true;
+    exits_.stop = true;
   }
 }
 

@@ -8,7 +8,9 @@
 // also trapped with the MSR filter, and guest RDMSR/WRMSR work on the shadow,
 // as they do in the interpreter. A refused MSR the hardware acts on (the
 // SYSCALL/SYSENTER targets, TSC, TSC_AUX) cannot be emulated that way: the
-// guest sees KVM's own value, and the engine says so once in the log.
+// guest sees KVM's own value, and the engine says so once in the log; with
+// KvmVcpu::HandMsrsOver() (the hybrid engine) its accesses are trapped too
+// and executed by the interpreter instead.
 #ifndef X86VM_ACCEL_KVM_KVM_MSRS_H_
 #define X86VM_ACCEL_KVM_KVM_MSRS_H_
 

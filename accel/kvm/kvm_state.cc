@@ -25,6 +25,11 @@ constexpr uint64_t kXfeatureAvx = 4;
 
 int Top(uint16_t fsw) { return (fsw >> 11) & 7; }
 
+// #BP and #OF: KVM injects them as software exceptions (VMX type 6, SDM
+// Vol. 3 24.8.3), whose pushed RIP is RIP plus an instruction length KVM
+// keeps to itself (kvm_exception_is_soft()).
+bool IsSoftException(uint8_t vector) { return vector == 3 || vector == 4; }
+
 template <typename T>
 T Load(const uint8_t* p) {
   T v;
@@ -293,7 +298,13 @@ void StateToEvents(const CpuState& st, kvm_vcpu_events& e) {
   e = kvm_vcpu_events{};
   const PendingEvents& ev = st.events;
   if (ev.exception_pending) {
-    if (ev.exception_vector >= 32 && !ev.exception_has_error_code) {
+    // An external interrupt already acknowledged, or #BP/#OF to deliver with
+    // RIP as the return address: both are an external-interrupt injection
+    // of that vector (same gate, no error code, no DPL check, benign for
+    // #DF: SDM Vol. 3 6.12, 6.15 Table 6-4). As an exception KVM would add
+    // its own notion of the INT3/INTO length to RIP.
+    if (!ev.exception_has_error_code &&
+        (ev.exception_vector >= 32 || IsSoftException(ev.exception_vector))) {
       e.interrupt.injected = 1;
       e.interrupt.nr = ev.exception_vector;
     } else {
@@ -317,7 +328,11 @@ void StateToEvents(const CpuState& st, kvm_vcpu_events& e) {
 void EventsToState(const kvm_vcpu_events& e, CpuState& st) {
   PendingEvents& ev = st.events;
   ev = PendingEvents{};
-  if (e.exception.injected || e.exception.pending) {
+  if ((e.exception.injected || e.exception.pending) && IsSoftException(e.exception.nr)) {
+    // INT3/INTO being (re)injected: RIP is still at the instruction and KVM
+    // keeps the length to add to it, so re-executing it is the exact
+    // equivalent (below for INT n).
+  } else if (e.exception.injected || e.exception.pending) {
     ev.exception_pending = true;
     ev.exception_vector = e.exception.nr;
     ev.exception_has_error_code = e.exception.has_error_code != 0;

@@ -44,9 +44,18 @@ void XsaveToState(const kvm_xsave& xsave, CpuState& state);
 // Pending and injected events, NMI state and the interrupt shadow. An
 // external interrupt KVM holds as injected but not yet delivered (already
 // acknowledged at the interrupt controller) maps to exception_pending with
-// its vector (>= 32) and no error code, which delivers the same way; a
-// software interrupt being re-injected is dropped because RIP still points
-// at its INT instruction (SDM Vol. 3 27.2.4).
+// its vector (>= 32) and no error code, which delivers the same way.
+// A software interrupt (INT n) or software exception (INT3 -> #BP, INTO ->
+// #OF) KVM holds as injected is dropped: KVM keeps RIP at the instruction
+// and re-injects with an instruction length it does not export (VMX: the
+// IDT-vectoring information and VM-exit instruction length, SDM Vol. 3
+// 27.2.4; SVM rewinds RIP the same way), so the interpreter re-executing the
+// instruction is exact. The other way, a pending #BP/#OF without an error
+// code (delivered by the interpreter with RIP as the return address) goes
+// to KVM as an injected external interrupt of that vector, which delivers
+// identically, since as an exception KVM would add that hidden length.
+// KVM_GET_VCPU_EVENTS cannot say whether RIP really is at the instruction;
+// every KVM we know of keeps it there.
 void StateToEvents(const CpuState& state, kvm_vcpu_events& events);
 void EventsToState(const kvm_vcpu_events& events, CpuState& state);
 

@@ -188,6 +188,76 @@ TEST(KvmEvents, SoftInterruptIsDroppedSinceRipIsAtTheInt) {
   EXPECT_FALSE(s.events.exception_pending);
 }
 
+TEST(KvmEvents, SoftExceptionIsDroppedSinceRipIsAtTheInstruction) {
+  // KVM re-injecting INT3's #BP or INTO's #OF: RIP is at the INT3/INTO and
+  // the interpreter must execute it again, not deliver #BP with the INT3's
+  // own address as the return address (the handler would return into it).
+  for (uint8_t vector : {3, 4}) {
+    for (bool injected : {true, false}) {
+      kvm_vcpu_events e{};
+      (injected ? e.exception.injected : e.exception.pending) = 1;
+      e.exception.nr = vector;
+      CpuState s;
+      s.rip = 0x1234;
+      EventsToState(e, s);
+      EXPECT_FALSE(s.events.exception_pending) << int{vector};
+      EXPECT_EQ(s.rip, 0x1234u);
+      // Back to KVM: nothing to inject; KVM executes the instruction again.
+      kvm_vcpu_events again;
+      StateToEvents(s, again);
+      EXPECT_EQ(again.exception.injected, 0);
+      EXPECT_EQ(again.interrupt.injected, 0);
+    }
+  }
+  // A fault is still carried.
+  kvm_vcpu_events e{};
+  e.exception.injected = 1;
+  e.exception.nr = 6;
+  CpuState s;
+  EventsToState(e, s);
+  EXPECT_TRUE(s.events.exception_pending);
+  EXPECT_EQ(s.events.exception_vector, 6);
+}
+
+TEST(KvmEvents, SoftInterruptRoundTripReexecutesTheInt) {
+  // KVM_GET_VCPU_EVENTS: INT 0x80 being re-injected, RIP at the CD 80.
+  kvm_vcpu_events e{};
+  e.interrupt.injected = 1;
+  e.interrupt.soft = 1;
+  e.interrupt.nr = 0x80;
+  e.nmi.injected = 1;
+  kvm_regs regs{};
+  regs.rip = 0x401000;
+  CpuState s;
+  RegsToState(regs, s);
+  EventsToState(e, s);
+  EXPECT_FALSE(s.events.exception_pending);
+  EXPECT_TRUE(s.events.nmi_pending);
+  EXPECT_EQ(s.rip, 0x401000u);
+  kvm_vcpu_events back;
+  StateToEvents(s, back);
+  EXPECT_EQ(back.interrupt.injected, 0);
+  EXPECT_EQ(back.exception.injected, 0);
+  EXPECT_EQ(back.nmi.pending, 1);
+}
+
+TEST(KvmEvents, PendingBreakpointGoesToKvmWithoutAnInstructionLength) {
+  for (uint8_t vector : {3, 4}) {
+    CpuState s;
+    s.events.exception_pending = true;
+    s.events.exception_vector = vector;
+    kvm_vcpu_events e;
+    StateToEvents(s, e);
+    EXPECT_EQ(e.exception.injected, 0) << "KVM would push RIP + its INT3/INTO length";
+    EXPECT_EQ(e.interrupt.injected, 1);
+    EXPECT_EQ(e.interrupt.soft, 0);
+    EXPECT_EQ(e.interrupt.nr, vector);
+    CpuState back;
+    EventsToState(e, back);
+    EXPECT_EQ(back.events, s.events);
+  }
+}
+
 TEST(KvmCpuid, ModelFilteredBySupportKeepsPlatformBits) {
   CpuFeatures f;
   f.fpu_sse = true;

@@ -116,6 +116,11 @@ struct KvmVcpu::Impl {
   uint64_t uncredited_ns = 0;
 
   RateLimiter unhandled_msr_log;
+  // HandMsrsOver(): unhandled MSR accesses end Run() (`msr_handed_over` says
+  // the last exit did, naming the access in `msr_handover_what`).
+  bool msr_handover = false;
+  bool msr_handed_over = false;
+  std::string msr_handover_what;
   KvmFailure last_failure = KvmFailure::kNone;
   bool last_event_is_exception = false;
 
@@ -510,14 +515,23 @@ RunResult KvmVcpu::Impl::Loop(uint64_t deadline_ns) {
         if (HandleMmio()) return {StopReason::kReset, {}};
         break;
       case KVM_EXIT_X86_RDMSR:
-        ++stats.msr_exits;
-        completion_pending = true;
-        HandleRdmsr();
-        break;
       case KVM_EXIT_X86_WRMSR:
         ++stats.msr_exits;
         completion_pending = true;
-        HandleWrmsr();
+        msr_handed_over = false;
+        if (run->exit_reason == KVM_EXIT_X86_RDMSR) {
+          HandleRdmsr();
+        } else {
+          HandleWrmsr();
+        }
+        if (msr_handed_over) {
+          // Completed with error = 1 by Run() under immediate_exit: KVM
+          // recognises #GP(0) without delivering it and leaves RIP at the
+          // instruction (api.rst "KVM_EXIT_X86_RDMSR / KVM_EXIT_X86_WRMSR").
+          last_failure = KvmFailure::kMsr;
+          return {StopReason::kError,
+                  fmt::format("KVM: {} is handed over (no emulation here)", msr_handover_what)};
+        }
         break;
       case KVM_EXIT_IRQ_WINDOW_OPEN:
         ++stats.window_exits;
@@ -729,6 +743,9 @@ void KvmVcpu::Impl::HandleRdmsr() {
       access = MsrAccess::kOk;
     } else if (m.index == kEferMsr && ReadEfer(value)) {
       access = MsrAccess::kOk;
+    } else if (msr_handover) {
+      msr_handed_over = true;
+      msr_handover_what = fmt::format("RDMSR {}", MsrName(m.index));
     } else if (unhandled_msr_log.Allow()) {
       log->debug("RDMSR {:#x}: not implemented, #GP", m.index);
     }
@@ -750,6 +767,9 @@ void KvmVcpu::Impl::HandleWrmsr() {
       access = MsrAccess::kOk;
     } else if (m.index == kEferMsr) {
       access = WriteEfer(m.data) ? MsrAccess::kOk : MsrAccess::kGp;
+    } else if (msr_handover) {
+      msr_handed_over = true;
+      msr_handover_what = fmt::format("WRMSR {} = {:#x}", MsrName(m.index), m.data);
     } else if (unhandled_msr_log.Allow()) {
       log->debug("WRMSR {:#x} = {:#x}: not implemented, #GP", m.index, m.data);
     }
@@ -899,6 +919,13 @@ std::string KvmVcpu::LostChanges(const CpuState& reference, const CpuState& stat
                                    reference.mxcsr != state.mxcsr)) {
     add("the x87/SSE registers (KVM_SET_FPU does not reach the guest here)");
   }
+  // There KVM_GET_FPU also reports MXCSR as 0 whatever the guest wrote: once
+  // SSE is enabled, ring-3 code KVM runs natively may change MXCSR (LDMXCSR,
+  // FXRSTOR, or just the sticky exception flags of any SSE arithmetic) with
+  // no way to read it back at the next handover. Keep such a guest off KVM.
+  if (d.limits.fpu_drops_mxcsr && (state.cr4 & cr4::kOsfxsr)) {
+    add("a guest with CR4.OSFXSR set (its MXCSR under KVM could not be read back here)");
+  }
   if (!d.limits.xsave && reference.ymm_hi != state.ymm_hi) {
     add("the upper YMM halves (no XSAVE ioctls)");
   }
@@ -918,5 +945,19 @@ std::string KvmVcpu::LostChanges(const CpuState& reference, const CpuState& stat
 }
 
 const KvmHostLimits& KvmVcpu::host_limits() const { return impl_->limits; }
+
+Result<> KvmVcpu::HandMsrsOver() {
+  Impl& d = *impl_;
+  // KVM's own copy of a refused MSR the CPU acts on cannot be read or
+  // written from here: trap every access so it never diverges from the
+  // state the other engine holds.
+  std::vector<uint32_t> trapped = d.trapped_msrs;
+  for (uint32_t index : d.limits.refused_msrs) {
+    if (!MsrIsEmulatable(index)) trapped.push_back(index);
+  }
+  if (auto r = d.vm->SetMsrFilter(trapped); !r) return r;
+  d.msr_handover = true;
+  return {};
+}
 
 }  // namespace x86vm

@@ -55,6 +55,8 @@ enum class KvmFailure {
   kEmulation,  // KVM_EXIT_INTERNAL_ERROR: KVM could not emulate or deliver
                // (for example SSE at ring 0 on a KVM that emulates ring 0).
   kEntry,      // KVM_EXIT_FAIL_ENTRY: the CPU refused VM entry with this state.
+  kMsr,        // An RDMSR/WRMSR nobody here emulates, with HandMsrsOver() on:
+               // RIP is at the instruction, for another engine to execute.
   kOther,      // KVM_RUN itself failed, or an exit nobody handles.
 };
 
@@ -71,7 +73,9 @@ struct KvmHostLimits {
   // The one KVM seen doing this (the software KVM of our test machines)
   // also never loads KVM_SET_FPU's x87/SSE values into the guest, while
   // KVM_GET_FPU does report what the guest itself wrote: treat the FPU state
-  // as one-way there (KVM -> CpuState only).
+  // as one-way there (KVM -> CpuState only). It reports MXCSR as 0 even
+  // after the guest's own LDMXCSR, so MXCSR is unknowable under that KVM:
+  // LostChanges() refuses any state with CR4.OSFXSR set.
   bool fpu_drops_mxcsr = false;
   // The guest TSC rate in kHz, and whether KVM scales it to our 1 GHz.
   uint32_t tsc_khz = 0;
@@ -128,9 +132,19 @@ class KvmVcpu final : public Vcpu {
   bool last_pending_event_is_exception() const;
   // What SetState(`state`) could not give this host's guest, judged by the
   // changes from `reference` (a state GetState returned): the x87/SSE state
-  // where KVM_SET_FPU does not reach the guest, MSRs KVM refuses and cannot
-  // trap (SYSCALL/SYSENTER MSRs, TSC, TSC_AUX). Empty when it would be exact.
+  // where KVM_SET_FPU does not reach the guest, any state with SSE enabled
+  // where KVM_GET_FPU cannot report MXCSR, MSRs KVM refuses and cannot trap
+  // (SYSCALL/SYSENTER MSRs, TSC, TSC_AUX). Empty when it would be exact.
   std::string LostChanges(const CpuState& reference, const CpuState& state) const;
+  // For an engine behind this one (accel/hybrid_vcpu.h): an RDMSR/WRMSR that
+  // neither KVM nor our platform completes, and any access to an MSR that KVM
+  // acts on but refuses to move (SYSCALL/SYSENTER MSRs, TSC, TSC_AUX; trapped
+  // with the MSR filter so KVM's unreadable copy never changes), ends Run()
+  // with kError and KvmFailure::kMsr instead of a #GP. The instruction is
+  // not executed: its #GP stays recognised but undelivered in GetState's
+  // events, for the caller to drop and re-execute elsewhere. Fails when the
+  // MSR filter cannot be set.
+  Result<> HandMsrsOver();
 
   // Everything KVM-specific (defined in kvm_vcpu.cc, or the stub).
   struct Impl;

@@ -27,5 +27,6 @@ KvmFailure KvmVcpu::last_failure() const { return KvmFailure::kNone; }
 bool KvmVcpu::last_pending_event_is_exception() const { return false; }
 std::string KvmVcpu::StatsSummary() const { return "KVM is not built"; }
 std::string KvmVcpu::LostChanges(const CpuState&, const CpuState&) const { return {}; }
+Result<> KvmVcpu::HandMsrsOver() { return Fail("KVM: not built"); }
 
 }  // namespace x86vm

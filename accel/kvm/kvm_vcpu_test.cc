@@ -217,6 +217,53 @@ TEST(KvmGuest, Ring3SseStateMovesBothWays) {
   EXPECT_EQ(s.xmm[0].lo, 0x2468u) << "XMM0 written by the guest reached GetState";
 }
 
+// MXCSR written by the guest itself (LDMXCSR at ring 3, which runs natively
+// even on a KVM that emulates ring 0) must reach GetState, or the engine must
+// say it cannot (KvmHostLimits::mxcsr_unreadable) so the hybrid never hands
+// a stale MXCSR to the interpreter.
+TEST(KvmGuest, Ring3MxcsrReachesGetStateOrIsReportedUnreadable) {
+  X86VM_SKIP_WITHOUT_KVM();
+  MiniBoard board;
+  RecordingTarget port;
+  ASSERT_TRUE(board.pio().Register(kTestPort, 4, &port, "test").has_value());
+  kvm_test::BuildLongModeTables(board.memory());
+  const uint8_t code[] = {
+      0xb8, 0x80, 0x7f, 0x00, 0x00,  // mov eax, 0x7f80 (RC = toward zero)
+      0x50,                          // push rax
+      0x0f, 0xae, 0x14, 0x24,        // ldmxcsr [rsp]
+      0x0f, 0xae, 0x1c, 0x24,        // stmxcsr [rsp]
+      0x58,                          // pop rax
+      0x66, 0xba, 0x00, 0x07,        // mov dx, 0x700
+      0xef,                          // out dx, eax (what the guest reads back)
+      0xf4,                          // hlt: #GP at CPL 3
+  };
+  board.Load(LongMode::kCode, code);
+  auto vcpu = MakeVcpu(board.env());
+  ASSERT_NE(vcpu, nullptr);
+  ASSERT_TRUE(vcpu->SetState(kvm_test::LongModeState(LongMode::kCode, 3)).has_value());
+  RunResult r = vcpu->Run(board.clock().now_ns() + 10 * kSecond);
+  ASSERT_EQ(r.reason, StopReason::kHalt) << r.message;
+  ASSERT_FALSE(port.writes().empty());
+  EXPECT_EQ(port.writes()[0], 0x7f80u);
+  CpuState s;
+  ASSERT_TRUE(vcpu->GetState(s).has_value());
+  if (vcpu->host_limits().fpu_drops_mxcsr) {
+    // This KVM cannot report the guest's MXCSR: a state with SSE enabled
+    // must never be given to it by an engine that wants it back exactly.
+    std::printf("this KVM hides the guest's MXCSR (GetState: %#x, the guest wrote 0x7f80)\n",
+                s.mxcsr);
+    CpuState sse_on = s;
+    sse_on.cr4 |= cr4::kOsfxsr;
+    EXPECT_NE(vcpu->LostChanges(s, sse_on).find("MXCSR"), std::string::npos)
+        << vcpu->LostChanges(s, sse_on);
+    CpuState sse_off = s;
+    sse_off.cr4 &= ~cr4::kOsfxsr;
+    EXPECT_EQ(vcpu->LostChanges(sse_off, sse_off), "");
+  } else {
+    EXPECT_EQ(s.mxcsr, 0x7f80u) << "the guest's LDMXCSR reached GetState";
+  }
+}
+
 // A platform that owns IA32_APIC_BASE and the x2APIC TPR, and the CR8 TPR.
 class FakePlatform : public CpuPlatform {
  public:
