@@ -175,6 +175,12 @@ void Piix3Ide::Reset() {
   ResetController();
 }
 
+void Piix3Ide::EnableChannelDecode() {
+  constexpr std::array<uint8_t, kChannels> kIdeTim = {0x40, 0x42};
+  constexpr uint16_t kIdeTimDecodeEnable = 0x8000;
+  for (uint8_t offset : kIdeTim) WriteConfig(offset, 2, kIdeTimDecodeEnable);
+}
+
 void Piix3Ide::ResetController() {
   for (Channel& ch : channels_) {
     ch.unit = 0;

@@ -94,6 +94,12 @@ class Piix3Ide : public PciFunction {
   BusTarget* command_block(int channel) { return &channels_[channel & 1].command_target; }
   BusTarget* control_block(int channel) { return &channels_[channel & 1].control_target; }
 
+  // What firmware leaves for the OS (SeaBIOS's piix_ide_setup): both
+  // channels' decode enabled in IDETIM (40h/42h bit 15, Intel 82371SB
+  // datasheet 2.4.4; 0 at reset). Linux's ata_piix skips a channel without
+  // it. For boots that run no firmware (--kernel).
+  void EnableChannelDecode();
+
   // Power-on state: PCI config, both channels, every drive's settings.
   void Reset() override;
   // Config space, task files, PIO buffers and bus master registers.

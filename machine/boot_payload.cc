@@ -115,6 +115,10 @@ Result<> BootPayload::Load(PcMachine& machine, Vcpu& vcpu) const {
   }
   if (!kernel_kind_) return {};
 
+  // No firmware runs before the kernel: do the part of its PCI setup that
+  // drivers rely on (Linux's ata_piix skips IDE channels without decode).
+  machine.ide().EnableChannelDecode();
+
   // ACPI tables generated from the board's wiring, at the top of low RAM
   // (reserved in e820), with the RSDP in the BIOS area.
   AcpiLayout layout = DefaultAcpiLayout(memory.ram_below_4g_bytes());

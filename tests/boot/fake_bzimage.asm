@@ -3,7 +3,9 @@
 ; loaders treat it as Linux, and whose real-mode setup code, entered at
 ; (segment + 20h):0000, reports what the loader handed over on the console
 ; (INT 10h, mirrored to COM1 by the builtin BIOS), then ends the run through
-; the exit port 0xF4 with 0x2A (exit status 85).
+; the exit port 0xF4 with 0x2A (exit status 85). Loaders that use the 32-bit
+; protocol (GRUB's `linux`) enter the protected-mode part instead, which
+; reports the same on COM1 directly.
 bits 16
 cpu 386
 org 0
@@ -14,7 +16,7 @@ SETUP_SECTS equ 2
   times 0x1f1 - ($ - $$) db 0
 setup_sects: db SETUP_SECTS
 root_flags: dw 0
-syssize: dd 1                 ; 16-byte paragraphs of protected-mode code.
+syssize: dd (pm_end - pm_start) / 16  ; 16-byte paragraphs of protected-mode code.
 ram_size: dw 0
 vid_mode: dw 0xffff
 root_dev: dw 0
@@ -122,5 +124,86 @@ msg_cmdline: db ", cmdline '", 0
 msg_end: db "'", 13, 10, 0
 
   times (SETUP_SECTS + 1) * 512 - ($ - $$) db 0
-; Protected-mode part: never run.
-  times 16 db 0xf4
+
+; Protected-mode part, entered at code32_start by loaders that use the
+; 32-bit boot protocol (GRUB's `linux`; boot.rst "32-bit boot protocol"):
+; flat 4 GiB segments, paging and interrupts off, ESI = boot_params. There
+; is no BIOS here, so it writes straight to COM1 (8250 at 3F8h). The code
+; is position independent: a loader may place it anywhere.
+bits 32
+COM1 equ 0x3f8
+pm_start:
+  call .here
+.here:
+  pop ebp
+  sub ebp, .here - pm_start          ; EBP = where this part was loaded.
+  lea ebx, [ebp + pm_msg_reached - pm_start]
+  call pm_print
+  mov eax, [esi + 0x21c]             ; boot_params.hdr.ramdisk_size
+  call pm_hex32
+  lea ebx, [ebp + pm_msg_cmdline - pm_start]
+  call pm_print
+  mov ebx, [esi + 0x228]             ; boot_params.hdr.cmd_line_ptr
+  call pm_print
+  lea ebx, [ebp + pm_msg_end - pm_start]
+  call pm_print
+  mov al, 0x2a
+  out 0xf4, al
+  cli
+  hlt
+
+pm_putc:                             ; AL, after the transmitter is empty.
+  push eax
+  push edx
+  mov ah, al
+  mov dx, COM1 + 5
+.wait:
+  in al, dx
+  test al, 0x20
+  jz .wait
+  mov dx, COM1
+  mov al, ah
+  out dx, al
+  pop edx
+  pop eax
+  ret
+
+pm_print:                            ; EBX, zero-terminated.
+  push eax
+.next:
+  mov al, [ebx]
+  test al, al
+  jz .done
+  call pm_putc
+  inc ebx
+  jmp .next
+.done:
+  pop eax
+  ret
+
+pm_hex32:                            ; EAX
+  push ecx
+  push edx
+  mov edx, eax
+  mov ecx, 8
+.digit:
+  rol edx, 4
+  mov al, dl
+  and al, 0x0f
+  add al, '0'
+  cmp al, '9'
+  jbe .out
+  add al, 'A' - '0' - 10
+.out:
+  call pm_putc
+  loop .digit
+  pop edx
+  pop ecx
+  ret
+
+pm_msg_reached: db "fake kernel: 32-bit entry reached, initrd bytes ", 0
+pm_msg_cmdline: db ", cmdline '", 0
+pm_msg_end: db "'", 13, 10, 0
+
+  align 16, db 0xf4
+pm_end:
