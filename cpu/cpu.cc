@@ -121,8 +121,11 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
         bool chain = prev != nullptr && !page.insns.empty() && prev == &page.insns.back();
         page.insns.push_back(insn);
         if (chain) {
-          page.insns[page.insns.size() - 2].flags |= insn_flags::kChained;
+          Insn& before = page.insns[page.insns.size() - 2];
+          before.flags |= insn_flags::kChained;
           if (elide_dead_flags) ElideDeadFlags(page.insns.data(), page.insns.size());
+          // After elision, which only swaps in other straight handlers.
+          before.straight = straight_runs && RunsStraight(before.handler);
         }
         page.slot[offset] = static_cast<uint16_t>(page.insns.size());
         page.Cover(offset, insn.length);
@@ -249,6 +252,25 @@ void Cpu::DispatchFast(uint64_t end) {
     // Insn in memory) on a page still cached, the ones after it without
     // looking them up.
     for (;;) {
+      if (insn->straight) {
+        // A straight run (Insn::straight): register-only handlers that
+        // cannot fault, branch, read RIP or ask for a stop, each chained to
+        // the next, so RIP, next_rip and the retired count need no update
+        // in memory between them. The budget check keeps Run(n) exact,
+        // except that a dead-flag instruction runs on into its successor
+        // (as below).
+        const uint64_t mask = rip_mask_;
+        do {
+          static_cast<void>(insn->handler(*this, *insn));  // Cannot fault.
+          rip = (rip + insn->length) & mask;
+          ++retired;
+          ++insn;
+        } while (insn->straight && (retired < end || (insn[-1].flags & insn_flags::kFlagsDead)));
+        retired_ = retired;
+        s.rip = rip;
+        // `insn` is the chained successor of the last one run.
+        if (retired >= end && !(insn[-1].flags & insn_flags::kFlagsDead)) break;
+      }
       uint64_t fallthrough = (rip + insn->length) & rip_mask_;
       next_rip = fallthrough;
       Fault f = insn->handler(*this, *insn);

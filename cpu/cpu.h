@@ -71,6 +71,9 @@ class Cpu final : private PageTableMemory {
   CpuExit Run(uint64_t max_instructions);
   // Whether newly decoded code gets dead-flag elision (tests compare both).
   bool elide_dead_flags = true;
+  // Whether newly decoded code gets straight runs (Insn::straight; tests
+  // compare both).
+  bool straight_runs = true;
   // Asks Run() to return with kKicked at the next instruction boundary.
   void Kick() { kick_.store(true, std::memory_order_relaxed); }
   // Instructions retired since construction.

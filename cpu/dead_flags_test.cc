@@ -1,7 +1,8 @@
-// Dead-flag elision (ElideDeadFlags, Cpu::DispatchFast) is invisible: a CPU
-// running with it and one without it agree on every register and flag at
-// every point where Run returns, whatever the instruction budget, and the
-// careful dispatch loop (breakpoints armed) runs the full-flag handlers.
+// Dead-flag elision (ElideDeadFlags, Cpu::DispatchFast) and straight runs
+// (Insn::straight) are invisible: a CPU running with them and one without
+// agree on every register and flag at every point where Run returns,
+// whatever the instruction budget, and the careful dispatch loop
+// (breakpoints armed) runs the full-flag handlers.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -40,12 +41,15 @@ const std::vector<uint8_t> kLoop = {
     0x0f, 0x92, 0xc2,        // setb dl
     0x0f, 0xb6, 0xd2,        // movzx edx, dl
     0x01, 0xd7,              // add edi, edx
+    0x39, 0xd8,              // cmp eax, ebx
+    0x0f, 0x43, 0xd6,        // cmovae edx, esi
+    0x29, 0xd5,              // sub ebp, edx
     0x85, 0xc0,              // test eax, eax
     0x0f, 0x44, 0xf3,        // cmovz esi, ebx
     0x81, 0xf3, 0x5a, 0x5a, 0x00, 0x00,  // xor ebx, 0x5a5a
     0xc1, 0xe8, 0x00,        // shr eax, 0 (changes nothing)
     0xff, 0xc9,              // dec ecx
-    0x75, 0xcc,              // jnz loop
+    0x75, 0xc5,              // jnz loop
     0xf4,                    // hlt
 };
 
@@ -58,6 +62,7 @@ class FlatCpu {
     CpuEnvironment env{memory_.get(), &mmio_, &pio_, &irq_, &clock_, nullptr};
     cpu_ = std::make_unique<Cpu>(env);
     cpu_->elide_dead_flags = elide;
+    cpu_->straight_runs = elide;  // The reference runs one instruction per step.
     CpuState s;
     s.Reset();
     const uint32_t data = 0x3 | seg_attr::kS | seg_attr::kP | seg_attr::kDb | seg_attr::kG;

@@ -23,8 +23,9 @@ namespace {
 using alu::AluOp;
 using alu::ShiftOp;
 
-// How a 64-bit-mode memory operand's address is formed.
-enum class Ea { kBase, kBaseIndex, kRip };
+// How a 64-bit-mode memory operand's address is formed. kIndex (a scaled
+// index and no base, as compilers emit `lea r, [i*8]`) is used by LEA only.
+enum class Ea { kBase, kBaseIndex, kRip, kIndex };
 
 // The linear address of a memory operand decoded in 64-bit mode with a
 // 64-bit address size (Cpu::Ea plus the FS/GS base, which is all that
@@ -238,8 +239,8 @@ Fault MovExtendMem(Cpu& c, const Insn& i) {
 template <typename T, Ea kind>
 Fault Lea64(Cpu& c, const Insn& i) {
   uint64_t ea = i.disp;
-  if constexpr (kind != Ea::kRip) ea += c.s.gpr[i.base];
-  if constexpr (kind == Ea::kBaseIndex) ea += c.s.gpr[i.index] << i.scale;
+  if constexpr (kind == Ea::kBase || kind == Ea::kBaseIndex) ea += c.s.gpr[i.base];
+  if constexpr (kind == Ea::kBaseIndex || kind == Ea::kIndex) ea += c.s.gpr[i.index] << i.scale;
   if constexpr (kind == Ea::kRip) ea += c.s.rip + i.length;
   c.SetGpr<T>(i.reg, static_cast<T>(ea));
   return kOk;
@@ -489,6 +490,13 @@ Handler PickExtend(const Insn& i, CodeMode mode) {
   return PickMem64(i, mode, X86_MEM3(MovExtendMem, T, Src, sign, generic));
 }
 
+// A 64-bit-mode memory operand with a 64-bit address, a scaled index and
+// no base (SIB base 101 with mod 00: disp32 + index * scale).
+bool IsIndexOnly64(const Insn& i, CodeMode mode) {
+  return mode == CodeMode::k64 && i.addrsize == 8 && i.is_mem() && !i.has(insn_flags::kRipRelative) &&
+         i.base == kNoReg && i.index != kNoReg;
+}
+
 // 64-bit-mode forms whose operand size is 64 (not 16 with a 66 prefix).
 bool Is64BitOp(const Insn& i, CodeMode mode) { return mode == CodeMode::k64 && i.opsize == 8; }
 
@@ -552,9 +560,11 @@ Handler Pick(const Insn& i, CodeMode mode) {
   if (h == MovsxGvEw64) return PickExtend<uint64_t, uint16_t, true, MovsxGvEw64>(i, mode);
   if (h == MovsxdGvEd64) return PickExtend<uint64_t, uint32_t, true, MovsxdGvEd64>(i, mode);
   if (h == LeaGvM32 && i.is_mem()) {
+    if (IsIndexOnly64(i, mode)) return Lea64<uint32_t, Ea::kIndex>;
     return PickMem64(i, mode, X86_MEM3(Lea64, uint32_t));
   }
   if (h == LeaGvM64 && i.is_mem()) {
+    if (IsIndexOnly64(i, mode)) return Lea64<uint64_t, Ea::kIndex>;
     return PickMem64(i, mode, X86_MEM3(Lea64, uint64_t));
   }
   if (h == Grp2EvIb32) return PickShiftIb<uint32_t>(i);
@@ -710,7 +720,8 @@ bool IsFlagNeutral(Handler h) {
       MovExtendReg<uint32_t, uint16_t, false>, MovExtendReg<uint64_t, uint16_t, false>,
       MovExtendReg<uint32_t, uint8_t, true>, MovExtendReg<uint64_t, uint8_t, true>,
       MovExtendReg<uint32_t, uint16_t, true>, MovExtendReg<uint64_t, uint16_t, true>,
-      MovExtendReg<uint64_t, uint32_t, true>, X86_MEM3_LEA(uint32_t), X86_MEM3_LEA(uint64_t)};
+      MovExtendReg<uint64_t, uint32_t, true>, X86_MEM3_LEA(uint32_t), X86_MEM3_LEA(uint64_t),
+      Lea64<uint32_t, Ea::kIndex>, Lea64<uint64_t, Ea::kIndex>};
   for (Handler n : kNeutral) {
     if (n == h) return true;
   }
@@ -758,6 +769,38 @@ Handler FullFlagsHandler(const Insn& insn) {
     if (f.flag_free == insn.handler) return f.full;
   }
   return insn.handler;  // Flag-neutral: the same handler.
+}
+
+bool RunsStraight(Handler h) {
+  // The FlagForm handlers (full and flag-free), the flag-neutral ones except
+  // RIP-relative LEA (it reads s.rip, which DispatchFast leaves stale in a
+  // straight run), and the flag readers and byte forms below.
+  for (const FlagForm& f : kFlagForms) {
+    if (f.full == h || f.flag_free == h) return true;
+  }
+  if (h == Lea64<uint32_t, Ea::kRip> || h == Lea64<uint64_t, Ea::kRip>) return false;
+  if (IsFlagNeutral(h)) return true;
+#define X86_STRAIGHT_CC(cc)                                                              \
+  CmovReg<cc, uint32_t>, CmovReg<cc, uint64_t>, SetccReg<cc>,
+#define X86_STRAIGHT_ALU8(op)                                                            \
+  AluEvGvReg<AluOp::op, uint8_t>, AluGvEvReg<AluOp::op, uint8_t>, AluEvIReg<AluOp::op, uint8_t>, \
+      AluAccImm<AluOp::op, uint8_t>, AluAccImm<AluOp::op, uint32_t>, AluAccImm<AluOp::op, uint64_t>,
+  static const Handler kOther[] = {
+      X86_STRAIGHT_CC(0) X86_STRAIGHT_CC(1) X86_STRAIGHT_CC(2) X86_STRAIGHT_CC(3)
+      X86_STRAIGHT_CC(4) X86_STRAIGHT_CC(5) X86_STRAIGHT_CC(6) X86_STRAIGHT_CC(7)
+      X86_STRAIGHT_CC(8) X86_STRAIGHT_CC(9) X86_STRAIGHT_CC(10) X86_STRAIGHT_CC(11)
+      X86_STRAIGHT_CC(12) X86_STRAIGHT_CC(13) X86_STRAIGHT_CC(14) X86_STRAIGHT_CC(15)
+      X86_STRAIGHT_ALU8(kAdd) X86_STRAIGHT_ALU8(kOr) X86_STRAIGHT_ALU8(kAdc) X86_STRAIGHT_ALU8(kSbb)
+      X86_STRAIGHT_ALU8(kAnd) X86_STRAIGHT_ALU8(kSub) X86_STRAIGHT_ALU8(kXor) X86_STRAIGHT_ALU8(kCmp)
+      TestEvGvReg<uint8_t>, TestEvIReg<uint8_t>, TestAccImm<uint8_t>, TestAccImm<uint32_t>,
+      TestAccImm<uint64_t>, MovEvGvReg<uint8_t>, MovGvEvReg<uint8_t>,
+      Lea64<uint32_t, Ea::kIndex>, Lea64<uint64_t, Ea::kIndex>};
+#undef X86_STRAIGHT_CC
+#undef X86_STRAIGHT_ALU8
+  for (Handler o : kOther) {
+    if (o == h) return true;
+  }
+  return false;
 }
 
 #undef X86_MEM3_LEA

@@ -24,6 +24,12 @@ void ElideDeadFlags(Insn* insns, size_t count);
 // run, since they may stop after any instruction.
 Handler FullFlagsHandler(const Insn& insn);
 
+// Whether a handler (as SpecializeHandler or ElideDeadFlags leave it) only
+// reads and writes general registers and RFLAGS' status flags: it cannot
+// fault, change RIP, read s.rip or memory, or request an exit from the
+// dispatch loop. Such instructions qualify for Insn::straight.
+bool RunsStraight(Handler h);
+
 }  // namespace x86vm
 
 #endif  // X86VM_CPU_EXEC_FAST_H_

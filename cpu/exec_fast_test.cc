@@ -164,6 +164,8 @@ const std::vector<Case>& Cases() {
       {"lea rax, [rbx+rcx*4]", {0x48, 0x8d, 0x04, 0x8b}},
       {"lea eax, [rbx+8]", {0x8d, 0x43, 0x08}},
       {"lea rax, [rip+0x10]", {0x48, 0x8d, 0x05, 0x10, 0x00, 0x00, 0x00}},
+      {"lea r12, [rax*8]", {0x4c, 0x8d, 0x24, 0xc5, 0x00, 0x00, 0x00, 0x00}},
+      {"lea eax, [rcx*4+0x10]", {0x8d, 0x04, 0x8d, 0x10, 0x00, 0x00, 0x00}},
       {"shl rax, 3", {0x48, 0xc1, 0xe0, 0x03}},
       {"shr eax, 31", {0xc1, 0xe8, 0x1f}},
       {"sar rax, 63", {0x48, 0xc1, 0xf8, 0x3f}},
@@ -306,6 +308,38 @@ TEST(ExecFastPick, LeavesOtherFormsGeneric) {
     Insn insn;
     ASSERT_EQ(Decode(OpcodeTable::Get(), g.mode, g.bytes.data(), g.bytes.size(), insn), DecodeStatus::kOk);
     EXPECT_EQ(SpecializeHandler(insn, g.mode), insn.handler) << "first byte " << int(g.bytes[0]);
+  }
+}
+
+// Straight runs (Insn::straight) may only contain handlers that touch
+// registers and flags: memory operands, branches, RIP-relative LEA and
+// generic handlers stay out.
+TEST(ExecFastPick, RunsStraightOnlyForRegisterForms) {
+  struct Form {
+    std::vector<uint8_t> bytes;
+    bool straight;
+  };
+  const std::vector<Form> forms = {
+      {{0x48, 0x01, 0xd8}, true},                     // add rax, rbx
+      {{0x48, 0x11, 0xce}, true},                     // adc rsi, rcx
+      {{0x49, 0x0f, 0xaf, 0xc0}, true},               // imul rax, r8
+      {{0x49, 0x0f, 0x43, 0xd6}, true},               // cmovae rdx, r14
+      {{0x40, 0x0f, 0x92, 0xc6}, true},               // setb sil
+      {{0x4c, 0x8d, 0x24, 0xc5, 0, 0, 0, 0}, true},   // lea r12, [rax*8]
+      {{0x48, 0x63, 0xc7}, true},                     // movsxd rax, edi
+      {{0x48, 0x8b, 0x03}, false},                    // mov rax, [rbx]
+      {{0x48, 0x03, 0x03}, false},                    // add rax, [rbx]
+      {{0x48, 0x8d, 0x05, 0x10, 0, 0, 0}, false},     // lea rax, [rip+0x10]
+      {{0x75, 0x10}, false},                          // jnz
+      {{0x50}, false},                                // push rax
+      {{0x48, 0xd1, 0xd0}, false},                    // rcl rax, 1 (generic)
+      {{0x48, 0xf7, 0xe1}, false},                    // mul rcx (generic)
+  };
+  for (const Form& f : forms) {
+    Insn insn;
+    ASSERT_EQ(Decode(OpcodeTable::Get(), CodeMode::k64, f.bytes.data(), f.bytes.size(), insn), DecodeStatus::kOk);
+    EXPECT_EQ(RunsStraight(SpecializeHandler(insn, CodeMode::k64)), f.straight)
+        << "bytes starting " << int(f.bytes[0]) << " " << int(f.bytes[1]);
   }
 }
 

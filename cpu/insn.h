@@ -61,6 +61,12 @@ struct Insn {
   Rep rep = Rep::kNone;
   uint8_t opcode = 0;    // The opcode byte within its map.
   uint8_t modrm = 0;     // The raw ModRM byte (x87 escapes use it).
+  // Set by the decoded-instruction cache: chained (insn_flags::kChained) and
+  // run by a handler that touches registers and flags only: it cannot fault,
+  // branch, read RIP or memory, or ask the loop to stop (RunsStraight).
+  // Cpu::DispatchFast runs such instructions back to back without
+  // per-instruction bookkeeping.
+  bool straight = false;
 
   bool is_mem() const { return mod != 3; }
   bool has(uint8_t f) const { return (flags & f) != 0; }

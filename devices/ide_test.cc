@@ -240,6 +240,17 @@ TEST(Piix3Ide, PciHeader) {
   EXPECT_EQ(b.pci.ConfigRead(1, 1, 0x40, 2), 0x8000u);
 }
 
+// What a --kernel boot gets instead of firmware's PCI setup.
+TEST(Piix3Ide, EnableChannelDecodeSetsIdetimUntilReset) {
+  Board b;
+  EXPECT_EQ(b.pci.ConfigRead(1, 1, 0x40, 4), 0u);
+  b.ide.EnableChannelDecode();
+  EXPECT_EQ(b.pci.ConfigRead(1, 1, 0x40, 2), 0x8000u);
+  EXPECT_EQ(b.pci.ConfigRead(1, 1, 0x42, 2), 0x8000u);
+  b.ide.Reset();
+  EXPECT_EQ(b.pci.ConfigRead(1, 1, 0x40, 4), 0u);
+}
+
 TEST(Piix3Ide, AttachRejectsBadPositions) {
   DiskBoard b("attach");
   EXPECT_FALSE(b.ide.AttachDisk(0, 0, OpenDisk(MakeImage("attach2", 8, 8))).has_value());

@@ -6,9 +6,11 @@
 # instructions per second, for x86vm's interpreter and, when installed, QEMU
 # TCG in the same sitting. Both must print the same checksum.
 #
-# Usage: tests/bench/cpu_loop.sh [-n RUNS] [--iters N] [--x86vm PATH] [--no-qemu]
+# Usage: tests/bench/cpu_loop.sh [-n RUNS] [--iters N] [--mpi] [--x86vm PATH] [--no-qemu]
 #   -n RUNS       runs per engine and image (default 5); medians are used
 #   --iters N     loop iterations (default 20000000: 480 M instructions)
+#   --mpi         the kernel's multi-precision multiply-add loop instead
+#                 (37 instructions per iteration; see cpu_loop.asm)
 #   --x86vm PATH  use this binary instead of building //:x86vm with -c opt
 #   --no-qemu     skip QEMU
 # Needs nasm.
@@ -20,13 +22,15 @@ runs=5
 iters=20000000
 x86vm=""
 use_qemu=1
+mpi=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -n) runs=$2; shift 2 ;;
     --iters) iters=$2; shift 2 ;;
     --x86vm) x86vm=$2; shift 2 ;;
     --no-qemu) use_qemu=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --mpi) mpi=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -35,10 +39,17 @@ command -v nasm >/dev/null || { echo "nasm is missing (apt-get install nasm)" >&
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bench_child_cpu_file=$work/cpu_times
-insns_per_iter=$(awk '/^INSNS_PER_ITER equ/ { print $3 }' "$here/cpu_loop.asm")
+nasm_defs=()
+if [[ $mpi -eq 1 ]]; then
+  iters=$((iters / 1024 * 1024))
+  nasm_defs=(-DMPI)
+  insns_per_iter=$(awk '/^MPI_INSNS_PER_ITER equ/ { print $3 }' "$here/cpu_loop.asm")
+else
+  insns_per_iter=$(awk '/^INSNS_PER_ITER equ/ { print $3 }' "$here/cpu_loop.asm")
+fi
 
-nasm -f bin -DITERS="$iters" -o "$work/loop.bin" "$here/cpu_loop.asm" || exit 1
-nasm -f bin -DITERS=0 -o "$work/empty.bin" "$here/cpu_loop.asm" || exit 1
+nasm -f bin "${nasm_defs[@]}" -DITERS="$iters" -o "$work/loop.bin" "$here/cpu_loop.asm" || exit 1
+nasm -f bin "${nasm_defs[@]}" -DITERS=0 -o "$work/empty.bin" "$here/cpu_loop.asm" || exit 1
 
 if [[ -z $x86vm ]]; then
   x86vm=$work/x86vm

@@ -72,42 +72,12 @@ run_qemu() {
     -initrd "$initrd" -append "$append" -nographic -no-reboot
 }
 
-# bench NAME COMMAND...: RUNS timed runs of COMMAND.
-bench() {
-  local name=$1
-  shift
-  local times=$work/$name.times
-  : >"$times"
-  local i failed=0
-  for ((i = 1; i <= runs; i++)); do
-    local out=$work/$name.$i.out
-    bench_time "$times.all" "$out" "$@"
-    if grep -q "reboot: Power down" "$out"; then
-      tail -n 1 "$times.all" >>"$times"
-    else
-      failed=$((failed + 1))
-      echo "$name run $i did not power off; last lines:" >&2
-      tail -n 3 "$out" | sed 's/^/    /' >&2
-    fi
-    [[ -n $keep ]] && cp "$out" "$keep/$name.$i.log"
-  done
-  local ok=$((runs - failed))
-  if [[ $ok -eq 0 ]]; then
-    printf '%-26s %8s %8s %8s %8s   (all %d runs failed)\n' "$name" - - - - "$runs"
-    return
-  fi
-  printf '%-26s %8.2f %8.2f %8.2f %8.2f   (%d runs%s)\n' "$name" \
-    "$(bench_median "$times" 1)" "$(bench_min "$times" 1)" \
-    "$(bench_median "$times" 2)" "$(bench_min "$times" 2)" "$ok" \
-    "$([[ $failed -gt 0 ]] && echo ", $failed failed")"
-}
-
 echo "direct boot to the shell and S5: $(basename "$kernel"), $runs runs each; seconds" >&2
 printf '%-26s %8s %8s %8s %8s\n' ENGINE WALL_MED WALL_MIN CPU_MED CPU_MIN
-bench x86vm-interp run_x86vm --accel interp
+bench_boot x86vm-interp run_x86vm --accel interp
 if [[ $deterministic -eq 1 ]]; then
-  bench x86vm-interp-deterministic run_x86vm --accel interp --clock deterministic
+  bench_boot x86vm-interp-deterministic run_x86vm --accel interp --clock deterministic
 fi
 if [[ $use_qemu -eq 1 && -n $qemu ]]; then
-  bench qemu-tcg run_qemu
+  bench_boot qemu-tcg run_qemu
 fi

@@ -178,41 +178,12 @@ RC
   cat "$console" 2>/dev/null
 }
 
-# bench NAME COMMAND...: RUNS timed runs of COMMAND.
-bench() {
-  local name=$1
-  shift
-  local times=$work/$name.times
-  : >"$times"
-  local i failed=0
-  for ((i = 1; i <= runs; i++)); do
-    local out=$work/$name.$i.out
-    bench_time "$times.all" "$out" "$@"
-    if grep -q "reboot: Power down" "$out"; then
-      tail -n 1 "$times.all" >>"$times"
-    else
-      failed=$((failed + 1))
-      echo "$name run $i did not power off; last lines:" >&2
-      tail -n 3 "$out" | sed 's/^/    /' >&2
-    fi
-    [[ -n $keep ]] && cp "$out" "$keep/$name.$i.log"
-  done
-  local ok=$((runs - failed))
-  if [[ $ok -eq 0 ]]; then
-    printf '%-24s %8s %8s %8s %8s   (all %d runs failed)\n' "$name" - - - - "$runs"
-    return
-  fi
-  printf '%-24s %8.2f %8.2f %8.2f %8.2f   (%d runs%s)\n' "$name" \
-    "$(bench_median "$times" 1)" "$(bench_min "$times" 1)" \
-    "$(bench_median "$times" 2)" "$(bench_min "$times" 2)" "$ok" \
-    "$([[ $failed -gt 0 ]] && echo ", $failed failed")"
-}
-
+bench_name_width=24
 echo "disk boot to the shell and S5: $(basename "$kernel"), $runs runs each; seconds" >&2
 printf '%-24s %8s %8s %8s %8s\n' ENGINE WALL_MED WALL_MIN CPU_MED CPU_MIN
 for disk in ${disks//,/ }; do
-  bench "$disk-x86vm-builtin" run_x86vm "$disk" builtin
-  bench "$disk-x86vm-seabios" run_x86vm "$disk" seabios
-  [[ $use_qemu -eq 1 && -n $qemu ]] && bench "$disk-qemu-tcg" run_qemu "$disk"
-  [[ $use_bochs -eq 1 && -n $bochs ]] && bench "$disk-bochs" run_bochs "$disk"
+  bench_boot "$disk-x86vm-builtin" run_x86vm "$disk" builtin
+  bench_boot "$disk-x86vm-seabios" run_x86vm "$disk" seabios
+  [[ $use_qemu -eq 1 && -n $qemu ]] && bench_boot "$disk-qemu-tcg" run_qemu "$disk"
+  [[ $use_bochs -eq 1 && -n $bochs ]] && bench_boot "$disk-bochs" run_bochs "$disk"
 done

@@ -59,3 +59,38 @@ bench_median() {
 bench_min() {
   awk -v c="$2" 'NR == 1 || $c < m { m = $c } END { print (NR ? m : "nan") }' "$1"
 }
+
+# bench_boot NAME COMMAND...: $runs timed runs of COMMAND (a guest boot that
+# must end with "reboot: Power down"), then one table row of wall and CPU
+# medians and minima over the runs that powered off. Uses the sourcing
+# script's $work (scratch folder), $runs and $keep (folder for logs, or
+# empty); $bench_name_width sets the first column's width.
+bench_boot() {
+  local name=$1
+  shift
+  local width=${bench_name_width:-26}
+  local times=$work/$name.times
+  : >"$times"
+  local i failed=0
+  for ((i = 1; i <= runs; i++)); do
+    local out=$work/$name.$i.out
+    bench_time "$times.all" "$out" "$@"
+    if grep -q "reboot: Power down" "$out"; then
+      tail -n 1 "$times.all" >>"$times"
+    else
+      failed=$((failed + 1))
+      echo "$name run $i did not power off; last lines:" >&2
+      tail -n 3 "$out" | sed 's/^/    /' >&2
+    fi
+    [[ -n $keep ]] && cp "$out" "$keep/$name.$i.log"
+  done
+  local ok=$((runs - failed))
+  if [[ $ok -eq 0 ]]; then
+    printf "%-${width}s %8s %8s %8s %8s   (all %d runs failed)\n" "$name" - - - - "$runs"
+    return
+  fi
+  printf "%-${width}s %8.2f %8.2f %8.2f %8.2f   (%d runs%s)\n" "$name" \
+    "$(bench_median "$times" 1)" "$(bench_min "$times" 1)" \
+    "$(bench_median "$times" 2)" "$(bench_min "$times" 2)" "$ok" \
+    "$([[ $failed -gt 0 ]] && echo ", $failed failed")"
+}
