@@ -12,6 +12,11 @@ set -u
 x86vm=$1
 make_syslinux_disk=$2
 make_grub_disk=$3
+# Which boots: direct, syslinux, grub, ata-piix, or all (one Bazel target
+# each, so the boots can run in parallel).
+only=${4:-all}
+wanted() { [[ $only == all || $only == "$1" ]]; }
+case $only in all|direct|syslinux|grub|ata-piix) ;; *) echo "unknown boot case: $only"; exit 2 ;; esac
 dir=${X86VM_GUEST_DIR:-}
 if [[ -z $dir || ! -f $dir/vmlinuz || ! -f $dir/initramfs.cpio.gz ]]; then
   echo "skip: X86VM_GUEST_DIR does not hold vmlinuz and initramfs.cpio.gz (run scripts/prepare-guest)"
@@ -45,10 +50,13 @@ boot() {
   echo "ok   $name ($((SECONDS - start)) s)"
 }
 
-boot direct --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
-  --append "console=ttyS0 panic=-1" --no-reboot
+if wanted direct; then
+  boot direct --kernel "$dir/vmlinuz" --initrd "$dir/initramfs.cpio.gz" \
+    --append "console=ttyS0 panic=-1" --no-reboot
+fi
 append="console=ttyS0 panic=-1"
 for loader in syslinux grub; do
+  wanted "$loader" || continue
   # The loaders' own messages show they, not a fallback, booted the kernel.
   make_disk=$make_syslinux_disk
   banner="SYSLINUX 6."
@@ -73,7 +81,9 @@ done
 # modules and an /init that loads them, reads sector 5 of /dev/sda and
 # writes sector 6.
 modules=$dir/ata-modules
-if [[ -f $modules/ata_piix.ko ]] && command -v cpio >/dev/null; then
+if ! wanted ata-piix; then
+  :
+elif [[ -f $modules/ata_piix.ko ]] && command -v cpio >/dev/null; then
   mkdir -p "$tmp/ata/lib/modules"
   cp "$modules"/*.ko "$tmp/ata/lib/modules/"
   cat >"$tmp/ata/init" <<'INIT'
