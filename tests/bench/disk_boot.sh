@@ -55,16 +55,7 @@ cleanup() {
 trap cleanup EXIT
 bench_child_cpu_file=$work/cpu_times
 
-guest=$("$root/scripts/prepare-guest") || { echo "prepare-guest failed" >&2; exit 1; }
-kernel=$guest/vmlinuz
-initrd=$guest/initramfs.cpio.gz
-append="console=ttyS0 quiet panic=-1"
-
-if [[ -z $x86vm ]]; then
-  x86vm=$work/x86vm
-  echo "building x86vm (bazel build -c opt //:x86vm)..." >&2
-  bench_build_x86vm "$x86vm" || { echo "build failed" >&2; exit 1; }
-fi
+bench_prepare_boot || exit 1
 qemu=$(command -v qemu-system-x86_64 || true)
 [[ $use_qemu -eq 1 && -z $qemu ]] && echo "qemu-system-x86_64 not installed: skipping QEMU" >&2
 bochs=$(command -v bochs || true)

@@ -94,3 +94,19 @@ bench_boot() {
     "$(bench_median "$times" 2)" "$(bench_min "$times" 2)" "$ok" \
     "$([[ $failed -gt 0 ]] && echo ", $failed failed")"
 }
+
+# The direct-boot guest and the x86vm binary the boot benchmarks share: sets
+# $kernel, $initrd and $append from scripts/prepare-guest, and builds x86vm
+# into $work unless $x86vm names a binary already.
+bench_prepare_boot() {
+  local guest
+  guest=$("$(bench_repo_root)/scripts/prepare-guest") || { echo "prepare-guest failed" >&2; return 1; }
+  kernel=$guest/vmlinuz
+  initrd=$guest/initramfs.cpio.gz
+  append="console=ttyS0 quiet panic=-1"
+  if [[ -z $x86vm ]]; then
+    x86vm=$work/x86vm
+    echo "building x86vm (bazel build -c opt //:x86vm)..." >&2
+    bench_build_x86vm "$x86vm" || { echo "build failed" >&2; return 1; }
+  fi
+}
