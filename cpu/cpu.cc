@@ -59,6 +59,19 @@ Cpu::CodePage* Cpu::CodePageFor(TlbEntry& e) {
   return d.code;
 }
 
+void Cpu::ExtendStraightRun(std::vector<Insn>& insns, size_t k) {
+  // insns[k] just became straight (its successor insns[k + 1] was chained
+  // to it and is not straight yet). The straight instructions before it are
+  // each chained to the next, so their runs grow by one.
+  insns[k].run = 1;
+  insns[k].run_bytes = insns[k].length;
+  while (k > 0 && insns[k - 1].run != 0 && insns[k - 1].run < 255) {
+    --k;
+    insns[k].run = static_cast<uint8_t>(insns[k + 1].run + 1);
+    insns[k].run_bytes = static_cast<uint16_t>(insns[k].length + insns[k + 1].run_bytes);
+  }
+}
+
 Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
   uint64_t rip = s.rip;
   const Segment& cs = s.seg[kCs];
@@ -72,10 +85,19 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
   }
   bool user = s.cpl() == 3;
   uint64_t tag = ((linear >> 12) << 3) | (user ? 4 : 0) | static_cast<uint64_t>(mode_);
-  if (tag != fetch_tag_) [[unlikely]] {
+  if (tag != fetch_tag_ && tag == fetch_alt_.tag) {
+    // Back to the page executed before this one (a call and its return
+    // across a page boundary): swap the two.
+    FetchWindow current = SaveFetchWindow();
+    RestoreFetchWindow(fetch_alt_);
+    fetch_alt_ = current;
+  } else if (tag != fetch_tag_) [[unlikely]] {
+    // Kept before Translate, whose page walk may drop the fetch cache
+    // (InvalidateFetch clears fetch_alt_ too).
+    fetch_alt_ = SaveFetchWindow();
     // A TLB entry approved for execution needs no recheck (as in
     // ReadLinear); anything else goes through Translate.
-    TlbEntry* e = &tlb_[(linear >> 12) % kTlbSize];
+    TlbEntry* e = &TlbSlot(linear >> 12);
     uint8_t need = user ? kAllowExecU : kAllowExecS;
     if (e->tag != (linear >> 12) || !(e->allow & need)) {
       X86_TRY(Translate(linear, Access::kExec, user, false, e));
@@ -121,11 +143,12 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
         bool chain = prev != nullptr && !page.insns.empty() && prev == &page.insns.back();
         page.insns.push_back(insn);
         if (chain) {
-          Insn& before = page.insns[page.insns.size() - 2];
+          size_t last = page.insns.size() - 1;
+          Insn& before = page.insns[last - 1];
           before.flags |= insn_flags::kChained;
           if (elide_dead_flags) ElideDeadFlags(page.insns.data(), page.insns.size());
           // After elision, which only swaps in other straight handlers.
-          before.straight = straight_runs && RunsStraight(before.handler);
+          if (straight_runs && RunsStraight(before.handler)) ExtendStraightRun(page.insns, last - 1);
         }
         page.slot[offset] = static_cast<uint16_t>(page.insns.size());
         page.Cover(offset, insn.length);
@@ -252,20 +275,32 @@ void Cpu::DispatchFast(uint64_t end) {
     // Insn in memory) on a page still cached, the ones after it without
     // looking them up.
     for (;;) {
-      if (insn->straight) {
-        // A straight run (Insn::straight): register-only handlers that
-        // cannot fault, branch, read RIP or ask for a stop, each chained to
-        // the next, so RIP, next_rip and the retired count need no update
-        // in memory between them. The budget check keeps Run(n) exact,
-        // except that a dead-flag instruction runs on into its successor
-        // (as below).
+      if (insn->run != 0) {
+        // A straight run (Insn::run): register-only handlers that cannot
+        // fault, branch, read RIP or ask for a stop, each chained to the
+        // next within one page, so RIP, next_rip and the retired count need
+        // no update between them: a whole run costs one budget check, and
+        // RIP moves by Insn::run_bytes.
+        // RIP and the count move first: the handlers cannot see either.
         const uint64_t mask = rip_mask_;
-        do {
-          static_cast<void>(insn->handler(*this, *insn));  // Cannot fault.
+        for (unsigned n; (n = insn->run) != 0 && retired + n <= end;) {
+          const Insn* stop = insn + n;
+          retired += n;
+          rip = (rip + insn->run_bytes) & mask;
+          do {
+            static_cast<void>(insn->handler(*this, *insn));  // Cannot fault.
+            ++insn;
+          } while (insn != stop);
+        }
+        // The run reaches past the budget: one at a time up to it, and
+        // on past it while a dead-flag instruction must run into its
+        // successor (as below). Run(n) stays exact otherwise.
+        while (insn->run != 0 && (retired < end || (insn[-1].flags & insn_flags::kFlagsDead))) {
+          static_cast<void>(insn->handler(*this, *insn));
           rip = (rip + insn->length) & mask;
           ++retired;
           ++insn;
-        } while (insn->straight && (retired < end || (insn[-1].flags & insn_flags::kFlagsDead)));
+        }
         retired_ = retired;
         s.rip = rip;
         // `insn` is the chained successor of the last one run.

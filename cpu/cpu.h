@@ -71,7 +71,7 @@ class Cpu final : private PageTableMemory {
   CpuExit Run(uint64_t max_instructions);
   // Whether newly decoded code gets dead-flag elision (tests compare both).
   bool elide_dead_flags = true;
-  // Whether newly decoded code gets straight runs (Insn::straight; tests
+  // Whether newly decoded code gets straight runs (Insn::run; tests
   // compare both).
   bool straight_runs = true;
   // Asks Run() to return with kKicked at the next instruction boundary.
@@ -249,7 +249,7 @@ class Cpu final : private PageTableMemory {
   // The TLB half of FastHostPointer, for a linear address the caller formed
   // (64-bit mode code that knows no segment check applies; see exec_fast.cc).
   X86VM_HOT_INLINE uint8_t* FastLinearHost(uint64_t linear, unsigned size, Access kind) {
-    const TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
+    const TlbEntry& e = TlbSlot(linear >> 12);
     unsigned in_page = static_cast<unsigned>(linear & 0xfff);
     uint8_t need = kind == Access::kWrite ? kAllowWriteS : kind == Access::kExec ? kAllowExecS : kAllowReadS;
     if (s.cpl() == 3) need = static_cast<uint8_t>(need << 3);  // The kAllow*U bits.
@@ -393,6 +393,12 @@ class Cpu final : private PageTableMemory {
   };
   TlbDetail& Detail(const TlbEntry& e) { return tlb_detail_[&e - tlb_]; }
   static constexpr unsigned kTlbSize = 1024;
+  // The direct-mapped slot for a linear page number. The index folds in the
+  // next ten page-number bits so that pages a multiple of 4 MiB apart (a
+  // copy between 2 MiB-aligned buffers, such as the kernel decompressor
+  // moving itself) do not evict each other on every access.
+  static unsigned TlbIndex(uint64_t page) { return static_cast<unsigned>((page ^ (page >> 10)) % kTlbSize); }
+  TlbEntry& TlbSlot(uint64_t page) { return tlb_[TlbIndex(page)]; }
   // The U bits are the S bits shifted left by 3 (FastHostPointer relies on it).
   static constexpr uint8_t kAllowReadS = 1, kAllowWriteS = 2, kAllowExecS = 4;
   static constexpr uint8_t kAllowReadU = 8, kAllowWriteU = 16, kAllowExecU = 32;
@@ -474,6 +480,8 @@ class Cpu final : private PageTableMemory {
   // to this one: a new decode placed right after it in its page is chained
   // to it (insn_flags::kChained).
   const Insn* FetchDecoded(Fault& fault, const Insn* prev = nullptr);
+  // Marks the cached insns[k] straight and lengthens the runs before it.
+  static void ExtendStraightRun(std::vector<Insn>& insns, size_t k);
   Fault FetchDecodedInto(const Insn*& insn, const Insn* prev);
   // The decoded-instruction page of a TLB entry's physical page in the
   // current code mode (cached in the entry; created on first use).
@@ -520,6 +528,28 @@ class Cpu final : private PageTableMemory {
   uint64_t fetch_rip_base_ = kNoFetch;
   uint64_t fetch_page_rip_base_ = kNoFetch;  // The base of the fetch page, if cacheable.
   uint64_t fetch_rip_limit_ = 0;  // CS limit (legacy) or ~0.
+  // The fetch page before the current one, swapped back in by
+  // FetchDecodedInto without a TLB lookup. InvalidateFetch drops it too.
+  struct FetchWindow {
+    uint64_t tag = ~0ull;
+    CodePage* page = nullptr;
+    const uint8_t* host = nullptr;
+    uint64_t pa_page = 0;
+    uint64_t page_rip_base = kNoFetch;
+    uint64_t rip_limit = 0;
+  };
+  FetchWindow fetch_alt_;
+  FetchWindow SaveFetchWindow() const {
+    return {fetch_tag_, fetch_page_, fetch_host_, fetch_pa_page_, fetch_page_rip_base_, fetch_rip_limit_};
+  }
+  void RestoreFetchWindow(const FetchWindow& w) {
+    fetch_tag_ = w.tag;
+    fetch_page_ = w.page;
+    fetch_host_ = w.host;
+    fetch_pa_page_ = w.pa_page;
+    fetch_page_rip_base_ = w.page_rip_base;
+    fetch_rip_limit_ = w.rip_limit;
+  }
   uint64_t rip_mask_ = 0xffffffffull;  // RIP width of the current mode.
   // Drops the fetch cache (TLB flushes, mode changes).
   // It also leaves DispatchFast (through exits_.stop), whose chained path
@@ -527,6 +557,7 @@ class Cpu final : private PageTableMemory {
   void InvalidateFetch() {
     exits_.stop = true;
     fetch_tag_ = ~0ull;
+    fetch_alt_.tag = ~0ull;
     fetch_rip_base_ = kNoFetch;
     fetch_page_rip_base_ = kNoFetch;
   }

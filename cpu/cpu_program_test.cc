@@ -158,6 +158,18 @@ TEST(CpuProgramTest, BulkStringOperations) {
     std::memcpy(ref + 1 + 4 * e, t, 4);
   }
   for (int k = 0; k < 16; ++k) EXPECT_EQ(m.Read64(0x5100 + k) & 0xff, ref[k]) << k;
+  // DF=1: STOSD down across a page, then overlapping and page-straddling
+  // backward MOVS.
+  for (uint64_t a = 0x5ff4; a < 0x600c; a += 4) ASSERT_EQ(Read32(m, a), 0xcafef00du) << a;
+  EXPECT_EQ(Read32(m, 0x5ff0), 0u);
+  EXPECT_EQ(Read32(m, 0x600c), 0u);
+  EXPECT_EQ(Read16(m, 0x606), 0x5ff0);
+  EXPECT_EQ(Read16(m, 0x7000), 1);
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(Read16(m, 0x7002 + 2 * k), k + 1) << k;
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(Read16(m, 0x7100 + 2 * k), 8) << k;
+  for (int k = 0; k < 12; ++k) EXPECT_EQ(m.Read64(0x7ff6 + k) & 0xff, static_cast<uint64_t>(k)) << k;
+  EXPECT_EQ(m.Read64(0x7ff5) & 0xff, 0u);
+  EXPECT_EQ(m.Read64(0x8002) & 0xff, 0u);
 }
 
 TEST(CpuProgramTest, TripleFaultShutsDown) {

@@ -1,5 +1,5 @@
 // Dead-flag elision (ElideDeadFlags, Cpu::DispatchFast) and straight runs
-// (Insn::straight) are invisible: a CPU running with them and one without
+// (Insn::run) are invisible: a CPU running with them and one without
 // agree on every register and flag at every point where Run returns,
 // whatever the instruction budget, and the careful dispatch loop
 // (breakpoints armed) runs the full-flag handlers.
@@ -104,11 +104,13 @@ void ExpectSameState(const CpuState& a, const CpuState& b, const std::string& wh
   ASSERT_EQ(a.halted, b.halted) << where;
 }
 
-// Steps the eliding CPU with budgets 1, 2, 3, 1, 2, 3... and the reference
-// to the same instruction count after each; they must always agree.
-void RunInLockstep(FlatCpu& elided, FlatCpu& reference, bool* overshot) {
-  uint64_t budget = 1;
+// Steps the eliding CPU with the budgets in turn (1, 2, 3, 1, 2, 3... by
+// default) and the reference to the same instruction count after each; they
+// must always agree.
+void RunInLockstep(FlatCpu& elided, FlatCpu& reference, bool* overshot,
+                   const std::vector<uint64_t>& budgets = {1, 2, 3}) {
   for (int i = 0; i < 100000 && !elided.cpu().s.halted; ++i) {
+    uint64_t budget = budgets[i % budgets.size()];
     uint64_t ran = elided.Step(budget);
     if (ran > budget) *overshot = true;
     uint64_t target = elided.cpu().instructions_retired();
@@ -117,7 +119,6 @@ void RunInLockstep(FlatCpu& elided, FlatCpu& reference, bool* overshot) {
     }
     ASSERT_EQ(reference.cpu().instructions_retired(), target);
     ExpectSameState(elided.cpu().s, reference.cpu().s, "after " + std::to_string(target));
-    budget = budget % 3 + 1;
   }
   ASSERT_TRUE(elided.cpu().s.halted);
 }
@@ -129,6 +130,14 @@ TEST(DeadFlagsTest, AgreesAtEveryStopAndElides) {
   // Some budget ended inside a dead-flag run and was exceeded: the elision
   // really happened (otherwise this test would compare nothing).
   EXPECT_TRUE(overshot);
+}
+
+// Budgets that cover whole straight runs (the loop body is one run of over
+// twenty), end inside them, and span several iterations.
+TEST(DeadFlagsTest, AgreesWithBudgetsAcrossWholeRuns) {
+  FlatCpu elided(true), reference(false);
+  bool overshot = false;
+  RunInLockstep(elided, reference, &overshot, {1, 5, 24, 100, 7, 1000, 2, 29, 13});
 }
 
 TEST(DeadFlagsTest, CarefulLoopComputesFlags) {

@@ -27,7 +27,7 @@ Handler FullFlagsHandler(const Insn& insn);
 // Whether a handler (as SpecializeHandler or ElideDeadFlags leave it) only
 // reads and writes general registers and RFLAGS' status flags: it cannot
 // fault, change RIP, read s.rip or memory, or request an exit from the
-// dispatch loop. Such instructions qualify for Insn::straight.
+// dispatch loop. Such instructions qualify for Insn::run.
 bool RunsStraight(Handler h);
 
 }  // namespace x86vm

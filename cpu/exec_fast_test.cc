@@ -311,7 +311,7 @@ TEST(ExecFastPick, LeavesOtherFormsGeneric) {
   }
 }
 
-// Straight runs (Insn::straight) may only contain handlers that touch
+// Straight runs (Insn::run) may only contain handlers that touch
 // registers and flags: memory operands, branches, RIP-relative LEA and
 // generic handlers stay out.
 TEST(ExecFastPick, RunsStraightOnlyForRegisterForms) {

@@ -84,58 +84,68 @@ Fault StringOne(Cpu& c, const Insn& i) {
   return kOk;
 }
 
-// REP MOVS / REP STOS moving forward: whole runs inside one page at a time
-// through host pointers. Returns the elements done; stops (for the precise
-// one-element path to continue) at page ends, TLB misses, MMIO, code pages
-// and anything else FastHostPointer refuses. Overlapping MOVS copies element
-// by element forward, which is exactly the architectural result.
+// REP MOVS / REP STOS: whole runs inside one page at a time through host
+// pointers, forward (DF=0) or backward (DF=1). Returns the elements done;
+// stops (for the precise one-element path to continue) at page ends, TLB
+// misses, MMIO, code pages and anything else FastHostPointer refuses. When
+// source and destination overlap, the copy goes element by element in the
+// instruction's direction, which is exactly the architectural result.
 template <StrOp op, typename T>
-uint64_t FastForward(Cpu& c, const Insn& i, uint64_t count) {
+uint64_t FastBulk(Cpu& c, const Insn& i, uint64_t count) {
+  constexpr uint64_t kSize = sizeof(T);
+  const bool down = (c.s.rflags & flags::kDf) != 0;
   uint64_t mask = Cpu::AddrMask(i.addrsize);
   // The segment base as linear addressing uses it (only FS/GS in 64-bit mode).
   auto base = [&](int seg) {
     return (!c.is64() || seg == kFs || seg == kGs) ? c.s.seg[seg].base : 0;
   };
+  // Elements from `off` on, in the direction of travel, that stay in this
+  // page and do not wrap the address size.
+  auto room = [&](int seg, uint64_t off) -> uint64_t {
+    uint64_t in_page = (base(seg) + off) & 0xfff;
+    if (!down) return std::min((4096 - in_page) / kSize, (mask - off) / kSize + 1);
+    if (in_page + kSize > 4096) return 0;  // The element crosses the page.
+    return std::min(in_page / kSize, off / kSize) + 1;
+  };
   uint64_t done = 0;
   while (done < count) {
     uint64_t di = c.s.gpr[kRdi] & mask;
-    uint64_t room = (4096 - ((base(kEs) + di) & 0xfff)) / sizeof(T);
-    if (op == StrOp::kMovs) {
-      uint64_t si = c.s.gpr[kRsi] & mask;
-      uint64_t src_room = (4096 - ((base(i.seg) + si) & 0xfff)) / sizeof(T);
-      room = std::min(room, src_room);
-      room = std::min(room, (mask - si) / sizeof(T) + 1);
-    }
-    room = std::min(room, (mask - di) / sizeof(T) + 1);
-    uint64_t n = std::min(room, count - done);
+    uint64_t si = c.s.gpr[kRsi] & mask;
+    uint64_t n = std::min(room(kEs, di), count - done);
+    if (op == StrOp::kMovs) n = std::min(n, room(i.seg, si));
     if (n == 0) break;
-    unsigned bytes = static_cast<unsigned>(n * sizeof(T));
-    uint8_t* dst = c.FastHostPointer(kEs, di, bytes, Access::kWrite);
+    unsigned bytes = static_cast<unsigned>(n * kSize);
+    // The lowest address each run touches.
+    uint64_t di_low = down ? di - (n - 1) * kSize : di;
+    uint64_t si_low = down ? si - (n - 1) * kSize : si;
+    uint8_t* dst = c.FastHostPointer(kEs, di_low, bytes, Access::kWrite);
     if (dst == nullptr) break;
     if (op == StrOp::kStos) {
       T v = c.Gpr<T>(kRax);
-      if (sizeof(T) == 1) {
+      if (kSize == 1) {
         std::memset(dst, static_cast<uint8_t>(v), bytes);
       } else {
-        for (uint64_t k = 0; k < n; ++k) std::memcpy(dst + k * sizeof(T), &v, sizeof(T));
+        for (uint64_t k = 0; k < n; ++k) std::memcpy(dst + k * kSize, &v, kSize);
       }
     } else {
-      uint64_t si = c.s.gpr[kRsi] & mask;
-      uint8_t* src = c.FastHostPointer(i.seg, si, bytes, Access::kRead);
+      const uint8_t* src = c.FastHostPointer(i.seg, si_low, bytes, Access::kRead);
       if (src == nullptr) break;
       if (dst >= src + bytes || src >= dst + bytes) {
         std::memcpy(dst, src, bytes);
       } else {
-        // Element by element, forward, as the architecture defines it.
+        // Element by element in the direction of travel.
         for (uint64_t k = 0; k < n; ++k) {
+          uint64_t at = down ? (n - 1 - k) * kSize : k * kSize;
           T v;
-          std::memcpy(&v, src + k * sizeof(T), sizeof(T));
-          std::memcpy(dst + k * sizeof(T), &v, sizeof(T));
+          std::memcpy(&v, src + at, kSize);
+          std::memcpy(dst + at, &v, kSize);
         }
       }
-      c.s.gpr[kRsi] = (c.s.gpr[kRsi] & ~mask) | ((si + bytes) & mask);
+      uint64_t next_si = down ? si - bytes : si + bytes;
+      c.s.gpr[kRsi] = (c.s.gpr[kRsi] & ~mask) | (next_si & mask);
     }
-    c.s.gpr[kRdi] = (c.s.gpr[kRdi] & ~mask) | ((di + bytes) & mask);
+    uint64_t next_di = down ? di - bytes : di + bytes;
+    c.s.gpr[kRdi] = (c.s.gpr[kRdi] & ~mask) | (next_di & mask);
     if (i.addrsize == 4) {
       c.s.gpr[kRdi] &= 0xffffffffull;
       if (op == StrOp::kMovs) c.s.gpr[kRsi] &= 0xffffffffull;
@@ -149,27 +159,25 @@ template <StrOp op, typename T>
 Fault StringRep(Cpu& c, const Insn& i) {
   if (i.rep == Rep::kNone) return StringOne<op, T>(c, i);
   if constexpr (op == StrOp::kMovs || op == StrOp::kStos) {
-    if (!(c.s.rflags & flags::kDf)) {
-      // Alternate bulk runs and single precise steps (which fill the TLB or
-      // raise the fault) within one chunk.
-      uint64_t budget = kRepChunk * 64;
-      while (budget > 0) {
-        uint64_t count = CountReg(c, i);
-        if (count == 0) return kOk;
-        uint64_t n = FastForward<op, T>(c, i, std::min(count, budget));
-        SetCountReg(c, i, count - n);
-        budget -= std::min(budget, n);
-        if (CountReg(c, i) == 0) return kOk;
-        X86_TRY(StringOne<op, T>(c, i));
-        SetCountReg(c, i, CountReg(c, i) - 1);
-        if (budget) --budget;
-      }
-      if (CountReg(c, i) != 0) {
-        c.next_rip = c.s.rip;
-        c.MarkRepIncomplete();
-      }
-      return kOk;
+    // Alternate bulk runs and single precise steps (which fill the TLB or
+    // raise the fault) within one chunk.
+    uint64_t budget = kRepChunk * 64;
+    while (budget > 0) {
+      uint64_t count = CountReg(c, i);
+      if (count == 0) return kOk;
+      uint64_t n = FastBulk<op, T>(c, i, std::min(count, budget));
+      SetCountReg(c, i, count - n);
+      budget -= std::min(budget, n);
+      if (CountReg(c, i) == 0) return kOk;
+      X86_TRY(StringOne<op, T>(c, i));
+      SetCountReg(c, i, CountReg(c, i) - 1);
+      if (budget) --budget;
     }
+    if (CountReg(c, i) != 0) {
+      c.next_rip = c.s.rip;
+      c.MarkRepIncomplete();
+    }
+    return kOk;
   }
   constexpr bool kCompares = op == StrOp::kCmps || op == StrOp::kScas;
   for (uint64_t n = 0; n < kRepChunk; ++n) {

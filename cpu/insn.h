@@ -61,13 +61,18 @@ struct Insn {
   Rep rep = Rep::kNone;
   uint8_t opcode = 0;    // The opcode byte within its map.
   uint8_t modrm = 0;     // The raw ModRM byte (x87 escapes use it).
-  // Set by the decoded-instruction cache: chained (insn_flags::kChained) and
-  // run by a handler that touches registers and flags only: it cannot fault,
-  // branch, read RIP or memory, or ask the loop to stop (RunsStraight).
-  // Cpu::DispatchFast runs such instructions back to back without
+  // Set by the decoded-instruction cache. A straight instruction is chained
+  // (insn_flags::kChained) and run by a handler that touches registers and
+  // flags only: it cannot fault, branch, read RIP or memory, or ask the loop
+  // to stop (RunsStraight). `run` counts the straight instructions from this
+  // one on (this one included, at most 255; 0 when this one is not
+  // straight), which Cpu::DispatchFast runs back to back without
   // per-instruction bookkeeping.
-  bool straight = false;
+  uint8_t run = 0;
+  // The bytes of those `run` instructions: how far a straight run moves RIP.
+  uint16_t run_bytes = 0;
 
+  bool straight() const { return run != 0; }
   bool is_mem() const { return mod != 3; }
   bool has(uint8_t f) const { return (flags & f) != 0; }
 };

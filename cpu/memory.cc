@@ -92,7 +92,7 @@ void Cpu::FlushTlb(bool include_global) {
 
 void Cpu::FlushTlbPage(uint64_t linear) {
   uint64_t tag = linear >> 12;
-  TlbEntry& e = tlb_[tag % kTlbSize];
+  TlbEntry& e = TlbSlot(tag);
   if (e.tag == tag) e.tag = ~0ull;
   if (tlb_has_large_) {
     // INVLPG of an address in a large page drops the whole page (SDM Vol. 3
@@ -109,7 +109,7 @@ void Cpu::FlushTlbPage(uint64_t linear) {
 
 Fault Cpu::Translate(uint64_t linear, Access kind, bool user, bool implicit, TlbEntry*& entry) {
   uint64_t tag = linear >> 12;
-  TlbEntry& e = tlb_[tag % kTlbSize];
+  TlbEntry& e = TlbSlot(tag);
   entry = &e;
   if ((s.efer & efer::kLma) && !IsCanonical(linear)) [[unlikely]] {
     // Callers check canonical addresses first; this keeps non-canonical
@@ -191,7 +191,7 @@ Fault Cpu::ReadLinear(uint64_t linear, void* data, unsigned size, Access kind,
                                        : (user ? kAllowReadU : kAllowReadS);
   unsigned in_page = 4096 - static_cast<unsigned>(linear & 0xfff);
   if (size <= in_page) [[likely]] {
-    TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
+    TlbEntry& e = TlbSlot(linear >> 12);
     if (e.tag == (linear >> 12) && (e.allow & need)) [[likely]] {
       CopySmall(data, e.host + (linear & 0xfff), size);
       return kOk;
@@ -223,7 +223,7 @@ Fault Cpu::WriteLinear(uint64_t linear, const void* data, unsigned size, bool su
   uint8_t need = user ? kAllowWriteU : kAllowWriteS;
   unsigned in_page = 4096 - static_cast<unsigned>(linear & 0xfff);
   if (size <= in_page) [[likely]] {
-    TlbEntry& e = tlb_[(linear >> 12) % kTlbSize];
+    TlbEntry& e = TlbSlot(linear >> 12);
     if (e.tag == (linear >> 12) && (e.allow & need)) [[likely]] {
       CopySmall(e.host + (linear & 0xfff), data, size);
       return kOk;

@@ -39,4 +39,39 @@ org 0x1000
   mov di, 0x5101
   mov cx, 3
   rep movsd
+  ; DF=1 through the bulk path: STOSD down across the page at 0x6000.
+  std
+  mov di, 0x6008
+  mov eax, 0xcafef00d
+  mov cx, 6
+  rep stosd                    ; 0x5ff4..0x600b
+  mov [0x606], di              ; 0x5ff0
+  ; Overlapping backward copies. Words 1..8 at 0x7000 and at 0x7100.
+  mov bx, 0
+.fill:
+  lea ax, [bx + 1]
+  shl bx, 1
+  mov [0x7000 + bx], ax
+  mov [0x7100 + bx], ax
+  shr bx, 1
+  inc bx
+  cmp bx, 8
+  jne .fill
+  mov si, 0x700e
+  mov di, 0x7010
+  mov cx, 8
+  rep movsw                    ; destination above: a clean move up, 0x7002..0x7011 = 1..8
+  mov si, 0x710e
+  mov di, 0x710c
+  mov cx, 7
+  rep movsw                    ; destination below: 8 replicates down over 0x7100..0x710f
+  ; A backward MOVSD whose first element straddles the page at 0x8000.
+  mov dword [0x7200], 0x03020100
+  mov dword [0x7204], 0x07060504
+  mov dword [0x7208], 0x0b0a0908
+  mov si, 0x7208
+  mov di, 0x7ffe
+  mov cx, 3
+  rep movsd                    ; 0x7ff6..0x8001 = 00 01 .. 0b
+  cld
   hlt
