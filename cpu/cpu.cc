@@ -85,16 +85,11 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
   }
   bool user = s.cpl() == 3;
   uint64_t tag = ((linear >> 12) << 3) | (user ? 4 : 0) | static_cast<uint64_t>(mode_);
-  if (tag != fetch_tag_ && tag == fetch_alt_.tag) {
-    // Back to the page executed before this one (a call and its return
-    // across a page boundary): swap the two.
-    FetchWindow current = SaveFetchWindow();
-    RestoreFetchWindow(fetch_alt_);
-    fetch_alt_ = current;
+  FetchWindow& window = fetch_windows_[FetchWindowIndex(rip)];
+  if (tag != fetch_tag_ && tag == window.tag) {
+    // A page executed recently (a call and its return across pages).
+    RestoreFetchWindow(window);
   } else if (tag != fetch_tag_) [[unlikely]] {
-    // Kept before Translate, whose page walk may drop the fetch cache
-    // (InvalidateFetch clears fetch_alt_ too).
-    fetch_alt_ = SaveFetchWindow();
     // A TLB entry approved for execution needs no recheck (as in
     // ReadLinear); anything else goes through Translate.
     TlbEntry* e = &TlbSlot(linear >> 12);
@@ -116,6 +111,10 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
     bool within_limit = is64() || page_rip + 4095 <= cs.limit;
     if (fetch_page_ != nullptr && !wraps && within_limit) fetch_page_rip_base_ = page_rip;
     fetch_rip_limit_ = is64() ? ~0ull : cs.limit;
+    // Remembered for DispatchFast and the next switch back here. A page
+    // walk above that dropped the fetch cache has cleared the windows
+    // first, and what it made stale (this page's decodes) is checked below.
+    if (fetch_page_rip_base_ != kNoFetch) window = SaveFetchWindow();
   }
   unsigned offset = static_cast<unsigned>(linear & 0xfff);
   unsigned avail = 4096 - offset;
@@ -257,7 +256,15 @@ void Cpu::DispatchFast(uint64_t end) {
     const Insn* insn;
     uint64_t offset = rip - fetch_rip_base_;
     uint16_t index;
+    const FetchWindow* window;
     if (offset < 4096 && (index = fetch_page_->slot[offset]) != 0) [[likely]] {
+      insn = &fetch_page_->insns[index - 1];
+    } else if (window = &fetch_windows_[FetchWindowIndex(rip)], offset = rip - window->page_rip_base,
+               offset < 4096 && (index = window->page->slot[offset]) != 0) {
+      // A recently executed page (InvalidateFetch clears the windows, as it
+      // does fetch_rip_base_): switch to it without the fetch path.
+      RestoreFetchWindow(*window);
+      fetch_rip_base_ = fetch_page_rip_base_;
       insn = &fetch_page_->insns[index - 1];
     } else {
       Fault f;

@@ -528,8 +528,11 @@ class Cpu final : private PageTableMemory {
   uint64_t fetch_rip_base_ = kNoFetch;
   uint64_t fetch_page_rip_base_ = kNoFetch;  // The base of the fetch page, if cacheable.
   uint64_t fetch_rip_limit_ = 0;  // CS limit (legacy) or ~0.
-  // The fetch page before the current one, swapped back in by
-  // FetchDecodedInto without a TLB lookup. InvalidateFetch drops it too.
+  // Recently executed fetch pages, direct-mapped by RIP page: DispatchFast
+  // and FetchDecodedInto switch back to one without a TLB lookup. Only
+  // cacheable pages (page_rip_base set) are kept; InvalidateFetch drops them
+  // all, which covers everything that drops the current one (TLB flushes,
+  // code writes, CS and mode changes).
   struct FetchWindow {
     uint64_t tag = ~0ull;
     CodePage* page = nullptr;
@@ -538,7 +541,9 @@ class Cpu final : private PageTableMemory {
     uint64_t page_rip_base = kNoFetch;
     uint64_t rip_limit = 0;
   };
-  FetchWindow fetch_alt_;
+  static constexpr unsigned kFetchWindows = 16;
+  static unsigned FetchWindowIndex(uint64_t rip) { return static_cast<unsigned>((rip >> 12) % kFetchWindows); }
+  FetchWindow fetch_windows_[kFetchWindows];
   FetchWindow SaveFetchWindow() const {
     return {fetch_tag_, fetch_page_, fetch_host_, fetch_pa_page_, fetch_page_rip_base_, fetch_rip_limit_};
   }
@@ -557,7 +562,10 @@ class Cpu final : private PageTableMemory {
   void InvalidateFetch() {
     exits_.stop = true;
     fetch_tag_ = ~0ull;
-    fetch_alt_.tag = ~0ull;
+    for (FetchWindow& w : fetch_windows_) {
+      w.tag = ~0ull;
+      w.page_rip_base = kNoFetch;
+    }
     fetch_rip_base_ = kNoFetch;
     fetch_page_rip_base_ = kNoFetch;
   }

@@ -14,7 +14,7 @@
 #
 # Usage: tests/bench/accel.sh [-n RUNS] [--x86vm PATH] [--no-boot] [--no-ring3]
 #   -n RUNS        direct-boot runs per engine (default 5)
-#   --x86vm PATH   use this binary instead of building //:x86vm with -c opt
+#   --x86vm PATH   use this binary instead of building //:x86vm with --config=release
 #   X86VM_CACHE    where the guest lives (scripts/prepare-guest)
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -45,7 +45,7 @@ if [[ $do_boot -eq 1 ]]; then
   guest=$("$root/scripts/prepare-guest") || { echo "prepare-guest failed" >&2; exit 1; }
   if [[ -z $x86vm ]]; then
     x86vm=$work/x86vm
-    echo "building x86vm (bazel build -c opt //:x86vm)..." >&2
+    echo "building x86vm (bazel build --config=release //:x86vm)..." >&2
     bench_build_x86vm "$x86vm" || { echo "build failed" >&2; exit 1; }
   fi
   run_x86vm() {  # extra x86vm arguments...

@@ -11,7 +11,7 @@
 #   --iters N     loop iterations (default 20000000: 480 M instructions)
 #   --mpi         the kernel's multi-precision multiply-add loop instead
 #                 (37 instructions per iteration; see cpu_loop.asm)
-#   --x86vm PATH  use this binary instead of building //:x86vm with -c opt
+#   --x86vm PATH  use this binary instead of building //:x86vm with --config=release
 #   --no-qemu     skip QEMU
 # Needs nasm.
 set -uo pipefail
@@ -53,7 +53,7 @@ nasm -f bin "${nasm_defs[@]}" -DITERS=0 -o "$work/empty.bin" "$here/cpu_loop.asm
 
 if [[ -z $x86vm ]]; then
   x86vm=$work/x86vm
-  echo "building x86vm (bazel build -c opt //:x86vm)..." >&2
+  echo "building x86vm (bazel build --config=release //:x86vm)..." >&2
   bench_build_x86vm "$x86vm" || { echo "build failed" >&2; exit 1; }
 fi
 qemu=$(command -v qemu-system-x86_64 || true)

@@ -9,7 +9,7 @@
 # Usage: tests/bench/direct_boot.sh [-n RUNS] [--x86vm PATH] [--no-qemu]
 #                                   [--deterministic] [--keep DIR]
 #   -n RUNS          runs per engine (default 5)
-#   --x86vm PATH     use this binary instead of building //:x86vm with -c opt
+#   --x86vm PATH     use this binary instead of building //:x86vm with --config=release
 #   --no-qemu        skip QEMU
 #   --deterministic  also time x86vm --clock deterministic (guest time follows
 #                    instructions: the same work every run)

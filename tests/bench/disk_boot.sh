@@ -11,7 +11,7 @@
 # Usage: tests/bench/disk_boot.sh [-n RUNS] [--x86vm PATH] [--no-qemu]
 #                                 [--no-bochs] [--disks LIST] [--keep DIR]
 #   -n RUNS        runs per engine and disk (default 5)
-#   --x86vm PATH   use this binary instead of building //:x86vm with -c opt
+#   --x86vm PATH   use this binary instead of building //:x86vm with --config=release
 #   --no-qemu      skip QEMU
 #   --no-bochs     skip Bochs
 #   --disks LIST   comma-separated: syslinux,grub (default both)

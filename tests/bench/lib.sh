@@ -5,15 +5,15 @@ bench_repo_root() {
   cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd
 }
 
-# Builds the optimized x86vm and copies it to $1. The path comes from the
-# opt configuration's output tree, not bazel-bin, which points at whatever
+# Builds the release x86vm (--config=release: -c opt, see .bazelrc) and
+# copies it to $1. The path comes from the opt configuration's output tree, not bazel-bin, which points at whatever
 # configuration the workspace built last.
 bench_build_x86vm() {
   local out=$1 root
   root=$(bench_repo_root)
-  (cd "$root" && bazel build -c opt //:x86vm >&2) || return 1
+  (cd "$root" && bazel build --config=release //:x86vm >&2) || return 1
   local bin
-  bin=$(cd "$root" && bazel info -c opt bazel-bin 2>/dev/null) || return 1
+  bin=$(cd "$root" && bazel info --config=release bazel-bin 2>/dev/null) || return 1
   cp -f "$bin/x86vm" "$out"
   chmod u+w "$out"
 }
@@ -106,7 +106,7 @@ bench_prepare_boot() {
   append="console=ttyS0 quiet panic=-1"
   if [[ -z $x86vm ]]; then
     x86vm=$work/x86vm
-    echo "building x86vm (bazel build -c opt //:x86vm)..." >&2
+    echo "building x86vm (bazel build --config=release //:x86vm)..." >&2
     bench_build_x86vm "$x86vm" || { echo "build failed" >&2; return 1; }
   fi
 }
