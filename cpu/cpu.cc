@@ -287,8 +287,8 @@ void Cpu::DispatchFast(uint64_t end) {
         // fault, branch, read RIP or ask for a stop, each chained to the
         // next within one page, so RIP, next_rip and the retired count need
         // no update between them: a whole run costs one budget check, and
-        // RIP moves by Insn::run_bytes.
-        // RIP and the count move first: the handlers cannot see either.
+        // RIP moves by Insn::run_bytes. RIP and the count move first: the
+        // handlers cannot see either.
         const uint64_t mask = rip_mask_;
         for (unsigned n; (n = insn->run) != 0 && retired + n <= end;) {
           const Insn* stop = insn + n;

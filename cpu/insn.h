@@ -72,7 +72,6 @@ struct Insn {
   // The bytes of those `run` instructions: how far a straight run moves RIP.
   uint16_t run_bytes = 0;
 
-  bool straight() const { return run != 0; }
   bool is_mem() const { return mod != 3; }
   bool has(uint8_t f) const { return (flags & f) != 0; }
 };
