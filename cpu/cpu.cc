@@ -62,10 +62,11 @@ Cpu::CodePage* Cpu::CodePageFor(TlbEntry& e) {
 void Cpu::ExtendStraightRun(std::vector<Insn>& insns, size_t k) {
   // insns[k] just became straight (its successor insns[k + 1] was chained
   // to it and is not straight yet). The straight instructions before it are
-  // each chained to the next, so their runs grow by one.
+  // each chained to the next, so their runs grow by one, up to one that
+  // ends its run (Insn::ends_run).
   insns[k].run = 1;
   insns[k].run_bytes = insns[k].length;
-  while (k > 0 && insns[k - 1].run != 0 && insns[k - 1].run < 255) {
+  while (k > 0 && insns[k - 1].run != 0 && !insns[k - 1].ends_run && insns[k - 1].run < 255) {
     --k;
     insns[k].run = static_cast<uint8_t>(insns[k + 1].run + 1);
     insns[k].run_bytes = static_cast<uint16_t>(insns[k].length + insns[k + 1].run_bytes);
@@ -135,7 +136,9 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
       Insn insn;
       DecodeStatus st = Decode(table_, mode_, fetch_host_ + offset, avail, insn);
       if (st == DecodeStatus::kOk) {
+        const Handler decoded = insn.handler;
         insn.handler = SpecializeHandler(insn, mode_);
+        insn.ends_run = RunsStraightToFault(insn, decoded);
         // The first run through straight-line code decodes it in order, so
         // a fall-through successor usually lands right after its
         // predecessor: chain them (checked before push_back moves them).
@@ -147,7 +150,9 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
           before.flags |= insn_flags::kChained;
           if (elide_dead_flags) ElideDeadFlags(page.insns.data(), page.insns.size());
           // After elision, which only swaps in other straight handlers.
-          if (straight_runs && RunsStraight(before.handler)) ExtendStraightRun(page.insns, last - 1);
+          if (straight_runs && (before.ends_run || RunsStraight(before.handler))) {
+            ExtendStraightRun(page.insns, last - 1);
+          }
         }
         page.slot[offset] = static_cast<uint16_t>(page.insns.size());
         page.Cover(offset, insn.length);
@@ -283,30 +288,40 @@ void Cpu::DispatchFast(uint64_t end) {
     // looking them up.
     for (;;) {
       if (insn->run != 0) {
-        // A straight run (Insn::run): register-only handlers that cannot
-        // fault, branch, read RIP or ask for a stop, each chained to the
-        // next within one page, so RIP, next_rip and the retired count need
-        // no update between them: a whole run costs one budget check, and
-        // RIP moves by Insn::run_bytes. RIP and the count move first: the
-        // handlers cannot see either.
+        // A straight run (Insn::run): handlers that cannot branch or read
+        // RIP, each chained to the next within one page, so RIP, next_rip
+        // and the retired count need no update between them: a whole run
+        // costs one budget check, and RIP moves by Insn::run_bytes. RIP and
+        // the count move first: the handlers cannot see either. Only the
+        // last one of a run can fault or ask for a stop (Insn::ends_run);
+        // the others return kOk and request nothing.
         const uint64_t mask = rip_mask_;
         for (unsigned n; (n = insn->run) != 0 && retired + n <= end;) {
           const Insn* stop = insn + n;
           retired += n;
           rip = (rip + insn->run_bytes) & mask;
+          Fault f;
           do {
-            static_cast<void>(insn->handler(*this, *insn));  // Cannot fault.
+            f = insn->handler(*this, *insn);
             ++insn;
           } while (insn != stop);
+          if (!f.ok() || AnyExitRequest()) [[unlikely]] {
+            LeaveRun(f, insn[-1], rip, retired);
+            return;
+          }
         }
         // The run reaches past the budget: one at a time up to it, and
         // on past it while a dead-flag instruction must run into its
         // successor (as below). Run(n) stays exact otherwise.
         while (insn->run != 0 && (retired < end || (insn[-1].flags & insn_flags::kFlagsDead))) {
-          static_cast<void>(insn->handler(*this, *insn));
+          Fault f = insn->handler(*this, *insn);
           rip = (rip + insn->length) & mask;
           ++retired;
           ++insn;
+          if (!f.ok() || AnyExitRequest()) [[unlikely]] {
+            LeaveRun(f, insn[-1], rip, retired);
+            return;
+          }
         }
         retired_ = retired;
         s.rip = rip;
@@ -354,6 +369,25 @@ void Cpu::DispatchFast(uint64_t end) {
     s.rip = rip;
     if (retired >= end) [[unlikely]] return;
   }
+}
+
+void Cpu::LeaveRun(Fault f, const Insn& last, uint64_t rip, uint64_t retired) {
+  // `last` ended a straight run early (Insn::ends_run); `rip` and `retired`
+  // already count it. Neither it nor anything before it in the run left
+  // dead flags behind (ElideDeadFlags never walks over a memory access).
+  if (f.faulted()) {
+    // Nothing of it retired: the fault belongs to its own RIP.
+    retired_ = retired - 1;
+    s.rip = (rip - last.length) & rip_mask_;
+    exits_.shadow_pending = false;
+    pending_db_ = 0;
+    RaiseException(f, EventKind::kException, s.rip);
+    return;
+  }
+  // It retired and asked for a stop (a write into decoded code, an MMIO
+  // access): Run sees the request. Memory accesses set no interrupt shadow.
+  retired_ = retired;
+  s.rip = rip;
 }
 
 template <bool kTraced>

@@ -498,6 +498,9 @@ class Cpu final : private PageTableMemory {
   // The dispatch loop without per-instruction debug work (no TF, RF,
   // interrupt shadow or breakpoints; see NeedsCarefulDispatch).
   void DispatchFast(uint64_t end);
+  // Ends DispatchFast after `last`, the end of a straight run, faulted (f)
+  // or asked for a stop; `rip` and `retired` are the values after it.
+  void LeaveRun(Fault f, const Insn& last, uint64_t rip, uint64_t retired);
   // Whether the next instruction needs Dispatch's per-instruction checks.
   bool NeedsCarefulDispatch() const;
   // Shows the instruction about to run to tracer_ (cold; traced loop only).

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,12 +55,23 @@ const std::vector<uint8_t> kLoop = {
     0xf4,                    // hlt
 };
 
-// A CPU in flat 32-bit protected mode (no paging) running kLoop.
+// The lm_runs.asm program (memory accesses inside straight runs), loaded
+// at 0x1000 and entered in 64-bit mode.
+std::vector<uint8_t> LongModeProgram() {
+  std::ifstream f("cpu/testdata/lm_runs.bin", std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// A CPU running `code` at kCode: in flat 32-bit protected mode without
+// paging, or in 64-bit mode with 0-2 MiB identity-mapped by 4 KiB pages
+// (lm_runs.asm's layout: tables at 0x10000-0x13fff, the page at 0x180000
+// not present).
 class FlatCpu {
  public:
-  explicit FlatCpu(bool elide) : mmio_("mmio"), pio_("pio"), clock_(VirtualClock::Mode::kDeterministic) {
-    memory_ = std::move(GuestMemory::Create(1 << 20).value());
-    std::memcpy(memory_->HostRange(kCode, kLoop.size()), kLoop.data(), kLoop.size());
+  explicit FlatCpu(bool elide, const std::vector<uint8_t>& code = kLoop, bool long_mode = false)
+      : mmio_("mmio"), pio_("pio"), clock_(VirtualClock::Mode::kDeterministic) {
+    memory_ = std::move(GuestMemory::Create(2 << 20).value());
+    std::memcpy(memory_->HostRange(kCode, code.size()), code.data(), code.size());
     CpuEnvironment env{memory_.get(), &mmio_, &pio_, &irq_, &clock_, nullptr};
     cpu_ = std::make_unique<Cpu>(env);
     cpu_->elide_dead_flags = elide;
@@ -69,6 +82,15 @@ class FlatCpu {
     for (int r : {kEs, kSs, kDs, kFs, kGs}) s.seg[r] = Segment{0x10, 0, 0xffffffff, data};
     s.seg[kCs] = Segment{0x08, 0, 0xffffffff, 0xb | seg_attr::kS | seg_attr::kP | seg_attr::kDb | seg_attr::kG};
     s.cr0 = cr0::kPe | cr0::kEt | cr0::kNe;
+    if (long_mode) {
+      for (uint64_t table = 0x10000; table < 0x13000; table += 0x1000) Put64(table, (table + 0x1000) | 3);
+      for (uint64_t page = 0; page < 512; ++page) Put64(0x13000 + page * 8, page << 12 | (page == 0x180 ? 2 : 3));
+      s.seg[kCs].attr = 0xb | seg_attr::kS | seg_attr::kP | seg_attr::kL | seg_attr::kG;
+      s.cr0 |= cr0::kPg;
+      s.cr3 = 0x10000;
+      s.cr4 = cr4::kPae;
+      s.efer = efer::kLme | efer::kLma;
+    }
     s.rip = kCode;
     s.gpr[kRax] = 0x12345678;
     s.gpr[kRbx] = 0x9abcdef1;
@@ -89,6 +111,8 @@ class FlatCpu {
   }
 
  private:
+  void Put64(uint64_t gpa, uint64_t v) { std::memcpy(memory_->HostRange(gpa, 8), &v, 8); }
+
   std::unique_ptr<GuestMemory> memory_;
   Bus mmio_;
   Bus pio_;
@@ -99,7 +123,7 @@ class FlatCpu {
 
 void ExpectSameState(const CpuState& a, const CpuState& b, const std::string& where) {
   for (int r = 0; r < 16; ++r) ASSERT_EQ(a.gpr[r], b.gpr[r]) << where << " gpr " << r;
-  ASSERT_EQ(a.rflags, b.rflags) << where;
+  ASSERT_EQ(a.rflags, b.rflags) << where << " at rip " << std::hex << a.rip << " / " << b.rip;
   ASSERT_EQ(a.rip, b.rip) << where;
   ASSERT_EQ(a.halted, b.halted) << where;
 }
@@ -109,7 +133,7 @@ void ExpectSameState(const CpuState& a, const CpuState& b, const std::string& wh
 // must always agree.
 void RunInLockstep(FlatCpu& elided, FlatCpu& reference, bool* overshot,
                    const std::vector<uint64_t>& budgets = {1, 2, 3}) {
-  for (int i = 0; i < 100000 && !elided.cpu().s.halted; ++i) {
+  for (int i = 0; i < 200000 && !elided.cpu().s.halted; ++i) {
     uint64_t budget = budgets[i % budgets.size()];
     uint64_t ran = elided.Step(budget);
     if (ran > budget) *overshot = true;
@@ -119,6 +143,7 @@ void RunInLockstep(FlatCpu& elided, FlatCpu& reference, bool* overshot,
     }
     ASSERT_EQ(reference.cpu().instructions_retired(), target);
     ExpectSameState(elided.cpu().s, reference.cpu().s, "after " + std::to_string(target));
+    if (::testing::Test::HasFailure()) return;
   }
   ASSERT_TRUE(elided.cpu().s.halted);
 }
@@ -138,6 +163,25 @@ TEST(DeadFlagsTest, AgreesWithBudgetsAcrossWholeRuns) {
   FlatCpu elided(true), reference(false);
   bool overshot = false;
   RunInLockstep(elided, reference, &overshot, {1, 5, 24, 100, 7, 1000, 2, 29, 13});
+}
+
+// Memory accesses end straight runs (Insn::ends_run): loads, stores and
+// PUSH/POP inside runs, a store into the next instruction, and a #PF in the
+// middle of a run, whose pushed RIP and retired count must be exact.
+TEST(DeadFlagsTest, RunsWithMemoryAccessesAgreeAtEveryStop) {
+  const std::vector<uint8_t> program = LongModeProgram();
+  ASSERT_FALSE(program.empty()) << "cpu/testdata/lm_runs.bin missing";
+  for (const std::vector<uint64_t>& budgets :
+       std::vector<std::vector<uint64_t>>{{1, 2, 3}, {1, 5, 24, 100, 7, 1000, 2, 29, 13}, {100000}}) {
+    FlatCpu runs(true, program, true), reference(false, program, true);
+    bool overshot = false;
+    RunInLockstep(runs, reference, &overshot, budgets);
+    const CpuState& s = runs.cpu().s;
+    EXPECT_EQ(s.gpr[13], 0u) << "#PF pushed the wrong RIP";
+    EXPECT_EQ(s.gpr[14], 0x180008u) << "CR2";
+    EXPECT_EQ(s.gpr[15], 0x99u) << "the store into the next instruction was missed";
+    EXPECT_EQ(runs.cpu().instructions_retired(), reference.cpu().instructions_retired());
+  }
 }
 
 TEST(DeadFlagsTest, CarefulLoopComputesFlags) {

@@ -803,6 +803,15 @@ bool RunsStraight(Handler h) {
   return false;
 }
 
+bool RunsStraightToFault(const Insn& insn, Handler decoded) {
+  if (insn.handler == Push64Reg || insn.handler == Pop64Reg) return true;
+  // Every specialized memory form (PickMem64) is a load, store or
+  // read-modify-write through FastLinearHost; only the RIP-relative ones
+  // read s.rip. LEA is straight already (RunsStraight).
+  return insn.handler != decoded && insn.is_mem() && !insn.has(insn_flags::kRipRelative) &&
+         !RunsStraight(insn.handler);
+}
+
 #undef X86_MEM3_LEA
 
 }  // namespace x86vm

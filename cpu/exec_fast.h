@@ -30,6 +30,15 @@ Handler FullFlagsHandler(const Insn& insn);
 // dispatch loop. Such instructions qualify for Insn::run.
 bool RunsStraight(Handler h);
 
+// Whether a freshly specialized instruction (insn.handler from
+// SpecializeHandler; `decoded` is the decoder's handler it replaced) is
+// straight in the wider sense of Insn::ends_run: a 64-bit-mode memory form
+// addressed through registers (not RIP), or PUSH/POP r64. Such a handler and
+// the generic one it falls back to cannot branch or read RIP, next_rip or
+// the retired count, but may fault or request an exit (a write into decoded
+// code, an MMIO access), so a straight run ends with it.
+bool RunsStraightToFault(const Insn& insn, Handler decoded);
+
 }  // namespace x86vm
 
 #endif  // X86VM_CPU_EXEC_FAST_H_

@@ -311,36 +311,60 @@ TEST(ExecFastPick, LeavesOtherFormsGeneric) {
   }
 }
 
-// Straight runs (Insn::run) may only contain handlers that touch
-// registers and flags: memory operands, branches, RIP-relative LEA and
-// generic handlers stay out.
-TEST(ExecFastPick, RunsStraightOnlyForRegisterForms) {
+// Straight runs (Insn::run) contain handlers that touch registers and
+// flags (RunsStraight) and, each ending a run, memory forms addressed
+// through registers and PUSH/POP (RunsStraightToFault). Branches,
+// RIP-relative operands and generic handlers stay out.
+TEST(ExecFastPick, RunsStraightOnlyForRegisterAndRegisterAddressedForms) {
+  enum Kind { kNo, kStraight, kToFault };
   struct Form {
     std::vector<uint8_t> bytes;
-    bool straight;
+    Kind kind;
   };
   const std::vector<Form> forms = {
-      {{0x48, 0x01, 0xd8}, true},                     // add rax, rbx
-      {{0x48, 0x11, 0xce}, true},                     // adc rsi, rcx
-      {{0x49, 0x0f, 0xaf, 0xc0}, true},               // imul rax, r8
-      {{0x49, 0x0f, 0x43, 0xd6}, true},               // cmovae rdx, r14
-      {{0x40, 0x0f, 0x92, 0xc6}, true},               // setb sil
-      {{0x4c, 0x8d, 0x24, 0xc5, 0, 0, 0, 0}, true},   // lea r12, [rax*8]
-      {{0x48, 0x63, 0xc7}, true},                     // movsxd rax, edi
-      {{0x48, 0x8b, 0x03}, false},                    // mov rax, [rbx]
-      {{0x48, 0x03, 0x03}, false},                    // add rax, [rbx]
-      {{0x48, 0x8d, 0x05, 0x10, 0, 0, 0}, false},     // lea rax, [rip+0x10]
-      {{0x75, 0x10}, false},                          // jnz
-      {{0x50}, false},                                // push rax
-      {{0x48, 0xd1, 0xd0}, false},                    // rcl rax, 1 (generic)
-      {{0x48, 0xf7, 0xe1}, false},                    // mul rcx (generic)
+      {{0x48, 0x01, 0xd8}, kStraight},                    // add rax, rbx
+      {{0x48, 0x11, 0xce}, kStraight},                    // adc rsi, rcx
+      {{0x49, 0x0f, 0xaf, 0xc0}, kStraight},              // imul rax, r8
+      {{0x49, 0x0f, 0x43, 0xd6}, kStraight},              // cmovae rdx, r14
+      {{0x40, 0x0f, 0x92, 0xc6}, kStraight},              // setb sil
+      {{0x4c, 0x8d, 0x24, 0xc5, 0, 0, 0, 0}, kStraight},  // lea r12, [rax*8]
+      {{0x48, 0x8d, 0x04, 0x0b}, kStraight},              // lea rax, [rbx+rcx]
+      {{0x48, 0x63, 0xc7}, kStraight},                    // movsxd rax, edi
+      {{0x48, 0x8b, 0x03}, kToFault},                     // mov rax, [rbx]
+      {{0x48, 0x03, 0x03}, kToFault},                     // add rax, [rbx]
+      {{0x48, 0x89, 0x04, 0xcb}, kToFault},               // mov [rbx+rcx*8], rax
+      {{0x48, 0x83, 0x03, 0x01}, kToFault},               // add qword [rbx], 1
+      {{0x0f, 0xb6, 0x43, 0x01}, kToFault},               // movzx eax, byte [rbx+1]
+      {{0x50}, kToFault},                                 // push rax
+      {{0x5b}, kToFault},                                 // pop rbx
+      {{0x48, 0x8d, 0x05, 0x10, 0, 0, 0}, kNo},           // lea rax, [rip+0x10]
+      {{0x48, 0x8b, 0x05, 0x10, 0, 0, 0}, kNo},           // mov rax, [rip+0x10]
+      {{0x48, 0x8b, 0x04, 0x25, 0, 0x10, 0, 0}, kNo},     // mov rax, [0x1000] (no base)
+      {{0x67, 0x48, 0x8b, 0x03}, kNo},                    // mov rax, [ebx]
+      {{0xf0, 0x48, 0x01, 0x03}, kNo},                    // lock add [rbx], rax
+      {{0x75, 0x10}, kNo},                                // jnz
+      {{0xc3}, kNo},                                      // ret
+      {{0x48, 0xd1, 0xd0}, kNo},                          // rcl rax, 1 (generic)
+      {{0x48, 0xf7, 0xe1}, kNo},                          // mul rcx (generic)
+      {{0x48, 0xf7, 0x23}, kNo},                          // mul qword [rbx] (generic)
   };
   for (const Form& f : forms) {
     Insn insn;
     ASSERT_EQ(Decode(OpcodeTable::Get(), CodeMode::k64, f.bytes.data(), f.bytes.size(), insn), DecodeStatus::kOk);
-    EXPECT_EQ(RunsStraight(SpecializeHandler(insn, CodeMode::k64)), f.straight)
+    const Handler decoded = insn.handler;
+    insn.handler = SpecializeHandler(insn, CodeMode::k64);
+    EXPECT_EQ(RunsStraight(insn.handler), f.kind == kStraight)
+        << "bytes starting " << int(f.bytes[0]) << " " << int(f.bytes[1]);
+    EXPECT_EQ(RunsStraightToFault(insn, decoded), f.kind == kToFault)
         << "bytes starting " << int(f.bytes[0]) << " " << int(f.bytes[1]);
   }
+  // In 32-bit code nothing is specialized to a memory form.
+  Insn insn;
+  const uint8_t load[] = {0x8b, 0x03};  // mov eax, [ebx]
+  ASSERT_EQ(Decode(OpcodeTable::Get(), CodeMode::k32, load, sizeof(load), insn), DecodeStatus::kOk);
+  const Handler decoded = insn.handler;
+  insn.handler = SpecializeHandler(insn, CodeMode::k32);
+  EXPECT_FALSE(RunsStraightToFault(insn, decoded));
 }
 
 }  // namespace

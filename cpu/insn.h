@@ -62,13 +62,16 @@ struct Insn {
   uint8_t opcode = 0;    // The opcode byte within its map.
   uint8_t modrm = 0;     // The raw ModRM byte (x87 escapes use it).
   // Set by the decoded-instruction cache. A straight instruction is chained
-  // (insn_flags::kChained) and run by a handler that touches registers and
-  // flags only: it cannot fault, branch, read RIP or memory, or ask the loop
-  // to stop (RunsStraight). `run` counts the straight instructions from this
-  // one on (this one included, at most 255; 0 when this one is not
-  // straight), which Cpu::DispatchFast runs back to back without
-  // per-instruction bookkeeping.
+  // (insn_flags::kChained) and run by a handler that cannot branch or read
+  // RIP, next_rip or the retired count (RunsStraight). Most touch registers
+  // and flags only; a few access memory (RunsStraightToFault) and so may
+  // fault or ask the loop to stop: such a one ends its run (`ends_run`),
+  // and DispatchFast checks for both after the run. `run` counts the
+  // straight instructions from this one on up to the end of its run (this
+  // one included, at most 255; 0 when this one is not straight), which
+  // Cpu::DispatchFast runs back to back without per-instruction bookkeeping.
   uint8_t run = 0;
+  bool ends_run = false;
   // The bytes of those `run` instructions: how far a straight run moves RIP.
   uint16_t run_bytes = 0;
 
