@@ -149,6 +149,59 @@ X86VM_HOT_INLINE constexpr T Alu(AluOp op, T a, T b, uint64_t& fl) {
   return a;
 }
 
+// The status flags in `kLive` of an addition, subtraction or logic
+// operation (as AddSubFlags; `logic` clears CF, AF and OF), computing only
+// those: for instructions whose other flag outputs are dead
+// (ElideDeadFlags).
+template <typename T, uint64_t kLive>
+X86VM_HOT_INLINE constexpr uint64_t LiveFlags(T a, T b, T r, bool carry, T overflow, bool logic) {
+  constexpr int kTop = kBits<T> - 1;
+  uint64_t f = 0;
+  if constexpr ((kLive & flags::kCf) != 0) f |= logic ? 0 : static_cast<uint64_t>(carry);
+  if constexpr ((kLive & flags::kAf) != 0) f |= logic ? 0 : static_cast<uint64_t>((a ^ b ^ r) & 0x10);
+  if constexpr ((kLive & flags::kOf) != 0) f |= logic ? 0 : (static_cast<uint64_t>(overflow >> kTop) & 1) << 11;
+  if constexpr ((kLive & flags::kZf) != 0) f |= r == 0 ? flags::kZf : 0;
+  if constexpr ((kLive & flags::kSf) != 0) f |= (static_cast<uint64_t>(r >> kTop) & 1) << 7;
+  if constexpr ((kLive & flags::kPf) != 0) f |= kPfBits.bits[static_cast<uint8_t>(r)];
+  return f;
+}
+
+// Alu with only the status flags in `kLive` updated; the others keep their
+// (dead) values. Alu<T> itself when kLive is every status flag.
+template <typename T, uint64_t kLive>
+X86VM_HOT_INLINE constexpr T AluLive(AluOp op, T a, T b, uint64_t& fl) {
+  if constexpr (kLive == flags::kStatus) {
+    return Alu<T>(op, a, b, fl);
+  } else {
+    bool carry_in = (op == AluOp::kAdc || op == AluOp::kSbb) && (fl & flags::kCf) != 0;
+    T r;
+    bool carry = false;
+    T overflow = 0;
+    bool logic = false;
+    switch (op) {
+      case AluOp::kAdd:
+      case AluOp::kAdc:
+        r = static_cast<T>(a + b + (carry_in ? 1 : 0));
+        carry = carry_in ? r <= a : r < a;
+        overflow = static_cast<T>((a ^ r) & (b ^ r));
+        break;
+      case AluOp::kSub:
+      case AluOp::kSbb:
+      case AluOp::kCmp:
+        r = static_cast<T>(a - b - (carry_in ? 1 : 0));
+        carry = carry_in ? a <= b : a < b;
+        overflow = static_cast<T>((a ^ b) & (a ^ r));
+        break;
+      case AluOp::kOr: r = static_cast<T>(a | b); logic = true; break;
+      case AluOp::kAnd: r = static_cast<T>(a & b); logic = true; break;
+      case AluOp::kXor: r = static_cast<T>(a ^ b); logic = true; break;
+      default: r = a; break;
+    }
+    fl = (fl & ~kLive) | LiveFlags<T, kLive>(a, b, r, carry, overflow, logic);
+    return op == AluOp::kCmp ? a : r;
+  }
+}
+
 // The shift/rotate operation selected by the /digit of group 2.
 enum class ShiftOp : int { kRol = 0, kRor, kRcl, kRcr, kShl, kShr, kSal, kSar };
 

@@ -72,6 +72,45 @@ TEST(AluTest, AddSubFlagsExhaustive8) {
   }
 }
 
+// AluLive computes the live flags exactly as Alu does and leaves the others
+// as they were: every operation, both carry-ins, every byte pair, and 64-bit
+// edge values, for each live set ElideDeadFlags uses and for single flags.
+template <typename T, uint64_t kLive>
+void ExpectLiveMatchesAlu(T a, T b) {
+  for (uint64_t before : {uint64_t{0x2}, uint64_t{0x2} | flags::kStatus, uint64_t{0x2} | CF}) {
+    for (int op = 0; op < 8; ++op) {
+      uint64_t full = before, live = before;
+      T want = Alu<T>(static_cast<AluOp>(op), a, b, full);
+      ASSERT_EQ((AluLive<T, kLive>(static_cast<AluOp>(op), a, b, live)), want) << op;
+      ASSERT_EQ(live & kLive, full & kLive) << "op " << op << " a " << uint64_t{a} << " b " << uint64_t{b};
+      ASSERT_EQ(live & ~kLive, before & ~kLive) << "op " << op;
+    }
+  }
+}
+
+template <uint64_t kLive>
+void ExpectLiveMatchesAluEverywhere() {
+  for (int a = 0; a < 256; ++a) {
+    for (int b = 0; b < 256; ++b) ExpectLiveMatchesAlu<uint8_t, kLive>(static_cast<uint8_t>(a), static_cast<uint8_t>(b));
+  }
+  const uint64_t edges[] = {0, 1, 0x7f, 0x80, 0xffffffff, 0x7fffffffffffffff, 0x8000000000000000, ~0ull, 0x123456789abcdef0};
+  for (uint64_t a : edges) {
+    for (uint64_t b : edges) {
+      ExpectLiveMatchesAlu<uint64_t, kLive>(a, b);
+      ExpectLiveMatchesAlu<uint32_t, kLive>(static_cast<uint32_t>(a), static_cast<uint32_t>(b));
+    }
+  }
+}
+
+TEST(AluTest, AluLiveMatchesAluOnLiveFlags) {
+  ExpectLiveMatchesAluEverywhere<CF>();
+  ExpectLiveMatchesAluEverywhere<ZF>();
+  ExpectLiveMatchesAluEverywhere<AF>();
+  ExpectLiveMatchesAluEverywhere<OF | SF>();
+  ExpectLiveMatchesAluEverywhere<PF>();
+  ExpectLiveMatchesAluEverywhere<0>();
+}
+
 // 64-bit carries and borrows at the edges, with and without a carry in.
 TEST(AluTest, AddSubCarryEdges64) {
   constexpr uint64_t kMax = ~0ull;

@@ -42,30 +42,31 @@ X86VM_HOT_INLINE uint64_t Linear64(const Cpu& c, const Insn& i) {
 
 // ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ------------------------------------
 
-// E = register (ModRM.rm), G = register (ModRM.reg).
-template <AluOp op, typename T>
+// E = register (ModRM.rm), G = register (ModRM.reg). kLive: the status
+// flags to compute (ElideDeadFlags picks fewer when the others are dead).
+template <AluOp op, typename T, uint64_t kLive = flags::kStatus>
 Fault AluEvGvReg(Cpu& c, const Insn& i) {
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.rm), c.RegOp<T>(i, i.reg), fl);
+  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.rm), c.RegOp<T>(i, i.reg), fl);
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.rm, r);
   c.s.rflags = fl;
   return kOk;
 }
 
-template <AluOp op, typename T>
+template <AluOp op, typename T, uint64_t kLive = flags::kStatus>
 Fault AluGvEvReg(Cpu& c, const Insn& i) {
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.reg), c.RegOp<T>(i, i.rm), fl);
+  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.reg), c.RegOp<T>(i, i.rm), fl);
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.reg, r);
   c.s.rflags = fl;
   return kOk;
 }
 
 // Group 1 with an immediate (80/81/83 /digit), register destination.
-template <AluOp op, typename T>
+template <AluOp op, typename T, uint64_t kLive = flags::kStatus>
 Fault AluEvIReg(Cpu& c, const Insn& i) {
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.rm), ImmAs<T>(i.imm), fl);
+  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.rm), ImmAs<T>(i.imm), fl);
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.rm, r);
   c.s.rflags = fl;
   return kOk;
@@ -101,14 +102,15 @@ Fault AluEvIMem(Cpu& c, const Insn& i) {
 }
 
 // Memory source, register destination.
-template <AluOp op, typename T, Handler generic, Ea kind>
+// (kLive: see ElideDeadFlags; the generic fallback computes every flag.)
+template <AluOp op, typename T, Handler generic, Ea kind, uint64_t kLive = flags::kStatus>
 Fault AluGvEvMem(Cpu& c, const Insn& i) {
   const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T b;
   std::memcpy(&b, p, sizeof(T));
   uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.RegOp<T>(i, i.reg), b, fl);
+  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.reg), b, fl);
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.reg, r);
   c.s.rflags = fl;
   return kOk;
@@ -663,44 +665,65 @@ namespace {
 struct FlagForm {
   Handler full;       // The specialized handler, computing flags.
   Handler flag_free;  // Its form without the status-flag output.
-  bool reads_flags;   // ADC/SBB read CF.
-  bool kills_flags;   // Writes all six status flags (shifts: if the count is not 0).
+  uint64_t reads;     // Status flags read (ADC/SBB: CF).
+  uint64_t writes;    // Status flags written (shifts: if the count is not 0).
   bool shift = false; // A shift by Ib: a masked count of 0 writes no flag.
+  Handler cf_only = nullptr;  // Its form computing only CF, and only ZF,
+  Handler zf_only = nullptr;  // where one exists.
+  // A memory form (Insn::ends_run): it may fault, so an elision walk
+  // converts it but never passes it (see ElideDeadFlags).
+  bool memory = false;
 };
 
-template <AluOp op, typename T>
-constexpr bool kAluReads = op == AluOp::kAdc || op == AluOp::kSbb;
+constexpr uint64_t kAllFlags = flags::kStatus;
+constexpr uint64_t kCfOnly = flags::kCf;
+constexpr uint64_t kZfOnly = flags::kZf;
 
-#define X86_NF_ALU_OP(op, T)                                                            \
-  {AluEvGvReg<AluOp::op, T>, AluEvGvRegNf<AluOp::op, T>, kAluReads<AluOp::op, T>,      \
-   !kAluReads<AluOp::op, T>},                                                           \
-      {AluGvEvReg<AluOp::op, T>, AluGvEvRegNf<AluOp::op, T>, kAluReads<AluOp::op, T>,  \
-       !kAluReads<AluOp::op, T>},                                                       \
-      {AluEvIReg<AluOp::op, T>, AluEvIRegNf<AluOp::op, T>, kAluReads<AluOp::op, T>,    \
-       !kAluReads<AluOp::op, T>},
+template <AluOp op>
+constexpr uint64_t kAluReads = op == AluOp::kAdc || op == AluOp::kSbb ? flags::kCf : 0;
+
+#define X86_NF_ALU_FORM(F, op, T)                                                          \
+  {F<AluOp::op, T>, F##Nf<AluOp::op, T>, kAluReads<AluOp::op>, kAllFlags, false,        \
+   F<AluOp::op, T, kCfOnly>, F<AluOp::op, T, kZfOnly>},
+#define X86_NF_ALU_OP(op, T) \
+  X86_NF_ALU_FORM(AluEvGvReg, op, T) X86_NF_ALU_FORM(AluGvEvReg, op, T) X86_NF_ALU_FORM(AluEvIReg, op, T)
 #define X86_NF_ALU(T)                                                                      \
   X86_NF_ALU_OP(kAdd, T) X86_NF_ALU_OP(kOr, T) X86_NF_ALU_OP(kAdc, T) X86_NF_ALU_OP(kSbb, T) \
       X86_NF_ALU_OP(kAnd, T) X86_NF_ALU_OP(kSub, T) X86_NF_ALU_OP(kXor, T)                 \
           X86_NF_ALU_OP(kCmp, T)
-#define X86_NF_SHIFT(T)                                                                  \
-  {ShiftEvIbReg<ShiftOp::kRol, T>, ShiftEvIbRegNf<ShiftOp::kRol, T>, false, false},      \
-      {ShiftEvIbReg<ShiftOp::kRor, T>, ShiftEvIbRegNf<ShiftOp::kRor, T>, false, false},  \
-      {ShiftEvIbReg<ShiftOp::kShl, T>, ShiftEvIbRegNf<ShiftOp::kShl, T>, false, true, true},   \
-      {ShiftEvIbReg<ShiftOp::kShr, T>, ShiftEvIbRegNf<ShiftOp::kShr, T>, false, true, true},   \
-      {ShiftEvIbReg<ShiftOp::kSal, T>, ShiftEvIbRegNf<ShiftOp::kSal, T>, false, true, true},   \
-      {ShiftEvIbReg<ShiftOp::kSar, T>, ShiftEvIbRegNf<ShiftOp::kSar, T>, false, true, true},
-#define X86_NF_OTHER(T)                                                           \
-  {TestEvGvReg<T>, TestNf, false, true}, {TestEvIReg<T>, TestNf, false, true},    \
-      {ImulGvEvReg<T>, ImulGvEvRegNf<T>, false, true},                            \
-      {IncDecEvReg<true, T>, IncDecEvRegNf<true, T>, false, false},               \
-      {IncDecEvReg<false, T>, IncDecEvRegNf<false, T>, false, false},
+// Register-addressed loads into ALU operations (add rax, [r12] before an
+// ADC): the same forms PickAlu chooses, with their generic fallbacks.
+#define X86_NF_ALU_MEM_KIND(op, Name, T, kind)                                                   \
+  {AluGvEvMem<AluOp::op, T, Name, Ea::kind>, AluGvEvMem<AluOp::op, T, Name, Ea::kind, 0>,       \
+   kAluReads<AluOp::op>, kAllFlags, false, AluGvEvMem<AluOp::op, T, Name, Ea::kind, kCfOnly>,    \
+   AluGvEvMem<AluOp::op, T, Name, Ea::kind, kZfOnly>, true},
+#define X86_NF_ALU_MEM(op, Name)                                                         \
+  X86_NF_ALU_MEM_KIND(op, Name##32, uint32_t, kBase) X86_NF_ALU_MEM_KIND(op, Name##32, uint32_t, kBaseIndex) \
+      X86_NF_ALU_MEM_KIND(op, Name##64, uint64_t, kBase) X86_NF_ALU_MEM_KIND(op, Name##64, uint64_t, kBaseIndex)
+#define X86_NF_SHIFT(T)                                                                           \
+  {ShiftEvIbReg<ShiftOp::kRol, T>, ShiftEvIbRegNf<ShiftOp::kRol, T>, 0, flags::kCf | flags::kOf, true}, \
+      {ShiftEvIbReg<ShiftOp::kRor, T>, ShiftEvIbRegNf<ShiftOp::kRor, T>, 0, flags::kCf | flags::kOf, true}, \
+      {ShiftEvIbReg<ShiftOp::kShl, T>, ShiftEvIbRegNf<ShiftOp::kShl, T>, 0, kAllFlags, true},     \
+      {ShiftEvIbReg<ShiftOp::kShr, T>, ShiftEvIbRegNf<ShiftOp::kShr, T>, 0, kAllFlags, true},     \
+      {ShiftEvIbReg<ShiftOp::kSal, T>, ShiftEvIbRegNf<ShiftOp::kSal, T>, 0, kAllFlags, true},     \
+      {ShiftEvIbReg<ShiftOp::kSar, T>, ShiftEvIbRegNf<ShiftOp::kSar, T>, 0, kAllFlags, true},
+#define X86_NF_OTHER(T)                                                                   \
+  {TestEvGvReg<T>, TestNf, 0, kAllFlags}, {TestEvIReg<T>, TestNf, 0, kAllFlags},          \
+      {ImulGvEvReg<T>, ImulGvEvRegNf<T>, 0, kAllFlags},                                   \
+      {IncDecEvReg<true, T>, IncDecEvRegNf<true, T>, 0, kAllFlags & ~flags::kCf},         \
+      {IncDecEvReg<false, T>, IncDecEvRegNf<false, T>, 0, kAllFlags & ~flags::kCf},
 
 const FlagForm kFlagForms[] = {
     X86_NF_ALU(uint32_t) X86_NF_ALU(uint64_t) X86_NF_SHIFT(uint32_t) X86_NF_SHIFT(uint64_t)
-        X86_NF_OTHER(uint32_t) X86_NF_OTHER(uint64_t)};
+        X86_NF_OTHER(uint32_t) X86_NF_OTHER(uint64_t) X86_NF_ALU_MEM(kAdd, AddGvEv)
+            X86_NF_ALU_MEM(kSub, SubGvEv) X86_NF_ALU_MEM(kCmp, CmpGvEv) X86_NF_ALU_MEM(kAdc, AdcGvEv)
+                X86_NF_ALU_MEM(kSbb, SbbGvEv) X86_NF_ALU_MEM(kAnd, AndGvEv)};
 
+#undef X86_NF_ALU_FORM
 #undef X86_NF_ALU_OP
 #undef X86_NF_ALU
+#undef X86_NF_ALU_MEM_KIND
+#undef X86_NF_ALU_MEM
 #undef X86_NF_SHIFT
 #undef X86_NF_OTHER
 
@@ -728,33 +751,93 @@ bool IsFlagNeutral(Handler h) {
   return false;
 }
 
-// A killer overwrites all six status flags without reading any.
-bool KillsAllFlags(const Insn& insn) {
-  const FlagForm* f = FindFlagForm(insn.handler);
-  if (f == nullptr || !f->kills_flags) return false;
-  if (f->shift) return (insn.imm & (insn.opsize == 8 ? 63 : 31)) != 0;
-  return true;
+// The status flags a condition code reads (SDM Vol. 1 Table B-1): O, B/C,
+// Z, BE, S, P, L, LE and their negations.
+constexpr uint64_t CcReads(int cc) {
+  switch (cc >> 1) {
+    case 0: return flags::kOf;
+    case 1: return flags::kCf;
+    case 2: return flags::kZf;
+    case 3: return flags::kCf | flags::kZf;
+    case 4: return flags::kSf;
+    case 5: return flags::kPf;
+    case 6: return flags::kSf | flags::kOf;
+    default: return flags::kZf | flags::kSf | flags::kOf;
+  }
+}
+
+// Register-only SETcc and CMOVcc: they read the flags of their condition,
+// write none, and cannot fault. Returns the flags read, or -1 for any
+// other handler.
+int64_t FlagReaderReads(Handler h) {
+#define X86_READER_CC(cc) {CmovReg<cc, uint32_t>, cc}, {CmovReg<cc, uint64_t>, cc}, {SetccReg<cc>, cc},
+  static const struct {
+    Handler h;
+    int cc;
+  } kReaders[] = {X86_READER_CC(0) X86_READER_CC(1) X86_READER_CC(2) X86_READER_CC(3)
+                      X86_READER_CC(4) X86_READER_CC(5) X86_READER_CC(6) X86_READER_CC(7)
+                          X86_READER_CC(8) X86_READER_CC(9) X86_READER_CC(10) X86_READER_CC(11)
+                              X86_READER_CC(12) X86_READER_CC(13) X86_READER_CC(14) X86_READER_CC(15)};
+#undef X86_READER_CC
+  for (const auto& r : kReaders) {
+    if (r.h == h) return static_cast<int64_t>(CcReads(r.cc));
+  }
+  return -1;
+}
+
+// The status flags a FlagForm instruction writes (a shift by a masked
+// count of 0 writes none).
+uint64_t Writes(const FlagForm& f, const Insn& insn) {
+  if (f.shift && (insn.imm & (insn.opsize == 8 ? 63 : 31)) == 0) return 0;
+  return f.writes;
+}
+
+// Its form computing only `needed` of the flags it writes, if there is one.
+Handler FormFor(const FlagForm& f, uint64_t needed) {
+  if (needed == 0) return f.flag_free;
+  if (needed == flags::kCf) return f.cf_only;
+  if (needed == flags::kZf) return f.zf_only;
+  return nullptr;
 }
 
 }  // namespace
 
 void ElideDeadFlags(Insn* insns, size_t count) {
   // The last Insn was just decoded as the fall-through successor of the one
-  // before it. If it overwrites every status flag, walk back along the
-  // chained run: each instruction there that reads no flag has dead flag
-  // outputs. Those get their flag-free form, and every instruction on the
-  // way is marked kFlagsDead, which tells DispatchFast to run on to the
-  // successor before it ever stops (so no event, fault or state read can
-  // see the flags in between) and the careful loops to use FullFlagsHandler.
-  if (count < 2 || !KillsAllFlags(insns[count - 1])) return;
+  // before it. The flags it overwrites without reading are dead before it.
+  // Walk back along the chained run, keeping the set of dead flags: an
+  // instruction whose outputs are dead in part gets the form that computes
+  // only the rest (none, CF only or ZF only), SETcc and CMOVcc make the
+  // flags they read live, and flag-neutral ones change nothing. Every
+  // instruction on the way is marked kFlagsDead, which tells DispatchFast to
+  // run on to the successor before it ever stops (so no event, fault or
+  // state read can see the stale flags in between) and the careful loops to
+  // use FullFlagsHandler.
+  //
+  // Nothing on the way may fault, since a fault would see stale flags. A
+  // memory form can start a span (if it faults it has changed nothing, and
+  // the flags before it are whole), so the walk converts it and stops; it
+  // never triggers one (its fault would leave the flags before it stale).
+  if (count < 2) return;
+  const Insn& last = insns[count - 1];
+  const FlagForm* lf = FindFlagForm(last.handler);
+  if (lf == nullptr || lf->memory) return;
+  uint64_t dead = Writes(*lf, last) & ~lf->reads;
   constexpr int kMaxWalk = 16;
-  for (size_t k = count - 1, steps = 0; k > 0 && steps < kMaxWalk; ++steps) {
+  for (size_t k = count - 1, steps = 0; k > 0 && steps < kMaxWalk && dead != 0; ++steps) {
     Insn& x = insns[--k];
     if (!x.has(insn_flags::kChained) || x.has(insn_flags::kFlagsDead)) return;
     if (const FlagForm* f = FindFlagForm(x.handler)) {
-      x.handler = f->flag_free;
+      const uint64_t writes = Writes(*f, x);
+      const Handler form = FormFor(*f, writes & ~dead);
+      if (form == nullptr) return;  // Its flags are needed: it stays whole.
+      x.handler = form;
       x.flags |= insn_flags::kFlagsDead;
-      if (f->reads_flags) return;
+      if (f->memory) return;
+      dead = (dead | writes) & ~f->reads;
+    } else if (int64_t reads = FlagReaderReads(x.handler); reads >= 0) {
+      x.flags |= insn_flags::kFlagsDead;
+      dead &= ~static_cast<uint64_t>(reads);
     } else if (IsFlagNeutral(x.handler)) {
       x.flags |= insn_flags::kFlagsDead;
     } else {
@@ -766,7 +849,7 @@ void ElideDeadFlags(Insn* insns, size_t count) {
 Handler FullFlagsHandler(const Insn& insn) {
   if (!insn.has(insn_flags::kFlagsDead)) return insn.handler;
   for (const FlagForm& f : kFlagForms) {
-    if (f.flag_free == insn.handler) return f.full;
+    if (f.flag_free == insn.handler || f.cf_only == insn.handler || f.zf_only == insn.handler) return f.full;
   }
   return insn.handler;  // Flag-neutral: the same handler.
 }
@@ -776,7 +859,8 @@ bool RunsStraight(Handler h) {
   // RIP-relative LEA (it reads s.rip, which DispatchFast leaves stale in a
   // straight run), and the flag readers and byte forms below.
   for (const FlagForm& f : kFlagForms) {
-    if (f.full == h || f.flag_free == h) return true;
+    if (f.memory) continue;  // RunsStraightToFault.
+    if (f.full == h || f.flag_free == h || f.cf_only == h || f.zf_only == h) return true;
   }
   if (h == Lea64<uint32_t, Ea::kRip> || h == Lea64<uint64_t, Ea::kRip>) return false;
   if (IsFlagNeutral(h)) return true;

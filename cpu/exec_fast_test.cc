@@ -367,5 +367,62 @@ TEST(ExecFastPick, RunsStraightOnlyForRegisterAndRegisterAddressedForms) {
   EXPECT_FALSE(RunsStraightToFault(insn, decoded));
 }
 
+// ElideDeadFlags on short chained sequences (the last one just decoded):
+// which instructions get a reduced-flag form and the kFlagsDead mark.
+TEST(ExecFastPick, ElideDeadFlagsKeepsExactlyTheLiveFlags) {
+  struct Case {
+    const char* name;
+    std::vector<std::vector<uint8_t>> code;
+    std::vector<bool> reduced;  // Per instruction: given a reduced form.
+  };
+  const std::vector<Case> cases = {
+      {"cmp; mov; cmovae; add: CMP computes CF only",
+       {{0x4c, 0x39, 0xe9}, {0x49, 0x89, 0xcd}, {0x49, 0x0f, 0x43, 0xd6}, {0x48, 0x01, 0xf0}},
+       {true, false, false, false}},
+      {"add rax, [r12]; adc rsi, rcx: the load-ADD computes CF only",
+       {{0x49, 0x03, 0x04, 0x24}, {0x48, 0x11, 0xce}},
+       {true, false}},
+      {"shr; add rax, [r12]; adc: the walk stops at the load",
+       {{0x48, 0xc1, 0xe9, 0x20}, {0x49, 0x03, 0x04, 0x24}, {0x48, 0x11, 0xce}},
+       {false, true, false}},
+      {"sub; sete; add: SUB computes ZF only",
+       {{0x49, 0x29, 0xd2}, {0x41, 0x0f, 0x94, 0xc3}, {0x4d, 0x01, 0xda}},
+       {true, false, false}},
+      {"cmp; setb; seto; add: CF and OF live, CMP stays whole",
+       {{0x48, 0x39, 0xd8}, {0x0f, 0x92, 0xc0}, {0x0f, 0x90, 0xc3}, {0x48, 0x01, 0xf0}},
+       {false, false, false, false}},
+      {"add; mov rcx, [rdx]; add: a load between ends the walk",
+       {{0x48, 0x01, 0xd8}, {0x48, 0x8b, 0x0a}, {0x48, 0x01, 0xfe}},
+       {false, false, false}},
+      {"add; add rcx, [rdx]: a memory form does not start a walk",
+       {{0x48, 0x01, 0xd8}, {0x48, 0x03, 0x0a}},
+       {false, false}},
+      {"add; inc: ADD computes CF only (INC keeps it)",
+       {{0x48, 0x01, 0xd8}, {0x48, 0xff, 0xc1}},
+       {true, false}},
+  };
+  for (const Case& c : cases) {
+    std::vector<Insn> insns(c.code.size());
+    for (size_t k = 0; k < c.code.size(); ++k) {
+      ASSERT_EQ(Decode(OpcodeTable::Get(), CodeMode::k64, c.code[k].data(), c.code[k].size(), insns[k]),
+                DecodeStatus::kOk)
+          << c.name << " #" << k;
+      insns[k].handler = SpecializeHandler(insns[k], CodeMode::k64);
+      if (k + 1 < c.code.size()) insns[k].flags |= insn_flags::kChained;
+    }
+    std::vector<Handler> full;
+    for (const Insn& i : insns) full.push_back(i.handler);
+    ElideDeadFlags(insns.data(), insns.size());
+    for (size_t k = 0; k < insns.size(); ++k) {
+      EXPECT_EQ(insns[k].handler != full[k], c.reduced[k]) << c.name << " #" << k;
+      EXPECT_EQ(FullFlagsHandler(insns[k]), full[k]) << c.name << " #" << k;
+      if (c.reduced[k]) {
+        EXPECT_TRUE(insns[k].has(insn_flags::kFlagsDead)) << c.name << " #" << k;
+      }
+    }
+    EXPECT_FALSE(insns.back().has(insn_flags::kFlagsDead)) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace x86vm

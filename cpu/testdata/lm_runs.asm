@@ -66,6 +66,14 @@ start:
   cmp rbp, [rsi]
   cmovb rbp, rdx
   mov [rsi + rcx * 8 - 8], rbp
+  add r8, [rsi + rcx * 8]        ; CF only: ADC reads it
+  adc r9, rdx
+  sub r10, rdx                   ; ZF only: SETE reads it, ADD overwrites all
+  sete r11b
+  add r10, r11
+  cmp r8, r9                     ; CF only
+  cmovb r12, r8
+  inc r12                        ; writes all but CF
   dec ecx
   jnz .loop
 
