@@ -18,23 +18,46 @@ bench_build_x86vm() {
   chmod u+w "$out"
 }
 
-# Runs a command, appends "wall user+sys" seconds to the file $1, and
-# returns the command's status. Output goes to $2.
+# Runs a command, appends "wall user+sys init" seconds to the file $1, and
+# returns the command's status. Output goes to $2. When $bench_marker is
+# set, `init` is the wall time until the first output line containing it
+# (read as the command prints; "nan" if it never appears), else "nan".
 bench_time() {
   local times=$1 out=$2
   shift 2
-  local start end status before after
-  start=$(date +%s%N)
+  local start end status before after init=nan
+  local stamp=$work/marker.stamp
+  rm -f "$stamp"
+  start=$EPOCHREALTIME
   times >"$bench_child_cpu_file"
   before=$(bench_child_cpu)
-  "$@" >"$out" 2>&1
-  status=$?
+  if [[ -n ${bench_marker:-} ]]; then
+    "$@" 2>&1 | bench_stamp_marker "$stamp" >"$out"
+    status=${PIPESTATUS[0]}
+  else
+    "$@" >"$out" 2>&1
+    status=$?
+  fi
   times >"$bench_child_cpu_file"
   after=$(bench_child_cpu)
-  end=$(date +%s%N)
-  awk -v s="$start" -v e="$end" -v b="$before" -v a="$after" \
-    'BEGIN { printf "%.3f %.3f\n", (e - s) / 1e9, a - b }' >>"$times"
+  end=$EPOCHREALTIME
+  [[ -s $stamp ]] && init=$(awk -v s="$start" '{ printf "%.3f\n", $1 - s }' "$stamp")
+  awk -v s="$start" -v e="$end" -v b="$before" -v a="$after" -v i="$init" \
+    'BEGIN { printf "%.3f %.3f %s\n", e - s, a - b, i }' >>"$times"
   return $status
+}
+
+# Copies stdin to stdout line by line and writes the time ($EPOCHREALTIME)
+# of the first line containing $bench_marker to the file $1.
+bench_stamp_marker() {
+  local line seen=0
+  while IFS= read -r line || [[ -n $line ]]; do
+    printf '%s\n' "$line"
+    if [[ $seen -eq 0 && $line == *"$bench_marker"* ]]; then
+      echo "$EPOCHREALTIME" >"$1"
+      seen=1
+    fi
+  done
 }
 
 # Seconds of user + system CPU used so far by finished children of this
@@ -61,37 +84,55 @@ bench_min() {
 }
 
 # bench_boot NAME COMMAND...: $runs timed runs of COMMAND (a guest boot that
-# must end with "reboot: Power down"), then one table row of wall and CPU
-# medians and minima over the runs that powered off. Uses the sourcing
-# script's $work (scratch folder), $runs and $keep (folder for logs, or
-# empty); $bench_name_width sets the first column's width.
+# must end with "reboot: Power down"), then its table row (bench_boot_row).
 bench_boot() {
   local name=$1
   shift
+  local i
+  for ((i = 1; i <= runs; i++)); do bench_boot_once "$name" "$i" "$@"; done
+  bench_boot_row "$name"
+}
+
+# bench_boot_once NAME I COMMAND...: run I of NAME. Uses the sourcing
+# script's $work (scratch folder) and $keep (folder for logs, or empty).
+bench_boot_once() {
+  local name=$1 i=$2
+  shift 2
+  local times=$work/$name.times out=$work/$name.$i.out
+  [[ $i -eq 1 ]] && : >"$times" && : >"$work/$name.failed"
+  bench_time "$times.all" "$out" "$@"
+  if grep -q "reboot: Power down" "$out"; then
+    tail -n 1 "$times.all" >>"$times"
+  else
+    echo "x" >>"$work/$name.failed"
+    echo "$name run $i did not power off; last lines:" >&2
+    tail -n 3 "$out" | sed 's/^/    /' >&2
+  fi
+  [[ -n $keep ]] && cp "$out" "$keep/$name.$i.log"
+  return 0
+}
+
+# One table row for NAME: wall and CPU medians and minima over the runs that
+# powered off, and with $bench_marker set, the median and minimum time to
+# the marker. $bench_name_width sets the first column's width.
+bench_boot_row() {
+  local name=$1
   local width=${bench_name_width:-26}
   local times=$work/$name.times
-  : >"$times"
-  local i failed=0
-  for ((i = 1; i <= runs; i++)); do
-    local out=$work/$name.$i.out
-    bench_time "$times.all" "$out" "$@"
-    if grep -q "reboot: Power down" "$out"; then
-      tail -n 1 "$times.all" >>"$times"
-    else
-      failed=$((failed + 1))
-      echo "$name run $i did not power off; last lines:" >&2
-      tail -n 3 "$out" | sed 's/^/    /' >&2
-    fi
-    [[ -n $keep ]] && cp "$out" "$keep/$name.$i.log"
-  done
-  local ok=$((runs - failed))
+  local ok failed
+  ok=$(wc -l <"$times")
+  failed=$(wc -l <"$work/$name.failed")
   if [[ $ok -eq 0 ]]; then
-    printf "%-${width}s %8s %8s %8s %8s   (all %d runs failed)\n" "$name" - - - - "$runs"
+    printf "%-${width}s %8s %8s %8s %8s   (all %d runs failed)\n" "$name" - - - - "$failed"
     return
   fi
-  printf "%-${width}s %8.2f %8.2f %8.2f %8.2f   (%d runs%s)\n" "$name" \
+  local init=""
+  if [[ -n ${bench_marker:-} ]]; then
+    init=$(printf ' %8.2f %8.2f' "$(bench_median "$times" 3)" "$(bench_min "$times" 3)")
+  fi
+  printf "%-${width}s %8.2f %8.2f %8.2f %8.2f%s   (%d runs%s)\n" "$name" \
     "$(bench_median "$times" 1)" "$(bench_min "$times" 1)" \
-    "$(bench_median "$times" 2)" "$(bench_min "$times" 2)" "$ok" \
+    "$(bench_median "$times" 2)" "$(bench_min "$times" 2)" "$init" "$ok" \
     "$([[ $failed -gt 0 ]] && echo ", $failed failed")"
 }
 
