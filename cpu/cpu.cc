@@ -139,6 +139,7 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
         const Handler decoded = insn.handler;
         insn.handler = SpecializeHandler(insn, mode_);
         insn.ends_run = RunsStraightToFault(insn, decoded);
+        insn.threaded = insn.ends_run ? insn.handler : ThreadedFor(insn.handler);
         // The first run through straight-line code decodes it in order, so
         // a fall-through successor usually lands right after its
         // predecessor: chain them (checked before push_back moves them).
@@ -150,7 +151,7 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
           before.flags |= insn_flags::kChained;
           if (elide_dead_flags) ElideDeadFlags(page.insns.data(), page.insns.size());
           // After elision, which only swaps in other straight handlers.
-          if (straight_runs && (before.ends_run || RunsStraight(before.handler))) {
+          if (straight_runs && before.threaded != nullptr) {
             ExtendStraightRun(page.insns, last - 1);
           }
         }
@@ -297,14 +298,11 @@ void Cpu::DispatchFast(uint64_t end) {
         // the others return kOk and request nothing.
         const uint64_t mask = rip_mask_;
         for (unsigned n; (n = insn->run) != 0 && retired + n <= end;) {
-          const Insn* stop = insn + n;
           retired += n;
           rip = (rip + insn->run_bytes) & mask;
-          Fault f;
-          do {
-            f = insn->handler(*this, *insn);
-            ++insn;
-          } while (insn != stop);
+          run_left = n;
+          Fault f = insn->threaded(*this, *insn);  // The whole run.
+          insn += n;
           if (!f.ok() || AnyExitRequest()) [[unlikely]] {
             LeaveRun(f, insn[-1], rip, retired);
             return;

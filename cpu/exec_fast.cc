@@ -652,14 +652,29 @@ Handler Pick(const Insn& i, CodeMode mode) {
 
 }  // namespace
 
-#define X86_MEM3_LEA(T) Lea64<T, Ea::kBase>, Lea64<T, Ea::kBaseIndex>, Lea64<T, Ea::kRip>
-
 Handler SpecializeHandler(const Insn& insn, CodeMode mode) {
   Handler h = Pick(insn, mode);
   return h != nullptr ? h : insn.handler;
 }
 
 namespace {
+
+// ---- Threaded straight runs (Insn::threaded) --------------------------------------
+// DispatchFast calls the first instruction's `threaded` handler once per
+// straight run, with Cpu::run_left set to the run's length: each one runs
+// its own handler (inlined here) and tail-calls the next until the count is
+// spent, so a run costs one indirect call from the loop, not one per
+// instruction. Only the last instruction of a run can fault or ask for a
+// stop (Insn::ends_run; its `threaded` is its plain handler), so every
+// other result is kOk. Runs are at most 255 long, which bounds the call
+// depth where the compiler does not turn the tail calls into jumps.
+template <Handler h>
+Fault Threaded(Cpu& c, const Insn& i) {
+  Fault f = h(c, i);
+  if (--c.run_left == 0) return f;
+  const Insn& next = (&i)[1];
+  return next.threaded(c, next);
+}
 
 // What ElideDeadFlags needs to know about a specialized handler.
 struct FlagForm {
@@ -673,6 +688,8 @@ struct FlagForm {
   // A memory form (Insn::ends_run): it may fault, so an elision walk
   // converts it but never passes it (see ElideDeadFlags).
   bool memory = false;
+  // Threaded<> of full, flag_free, cf_only and zf_only (register forms).
+  Handler threaded[4] = {};
 };
 
 constexpr uint64_t kAllFlags = flags::kStatus;
@@ -684,7 +701,9 @@ constexpr uint64_t kAluReads = op == AluOp::kAdc || op == AluOp::kSbb ? flags::k
 
 #define X86_NF_ALU_FORM(F, op, T)                                                          \
   {F<AluOp::op, T>, F##Nf<AluOp::op, T>, kAluReads<AluOp::op>, kAllFlags, false,        \
-   F<AluOp::op, T, kCfOnly>, F<AluOp::op, T, kZfOnly>},
+   F<AluOp::op, T, kCfOnly>, F<AluOp::op, T, kZfOnly>, false,                           \
+   {Threaded<F<AluOp::op, T>>, Threaded<F##Nf<AluOp::op, T>>, Threaded<F<AluOp::op, T, kCfOnly>>, \
+    Threaded<F<AluOp::op, T, kZfOnly>>}},
 #define X86_NF_ALU_OP(op, T) \
   X86_NF_ALU_FORM(AluEvGvReg, op, T) X86_NF_ALU_FORM(AluGvEvReg, op, T) X86_NF_ALU_FORM(AluEvIReg, op, T)
 #define X86_NF_ALU(T)                                                                      \
@@ -700,18 +719,24 @@ constexpr uint64_t kAluReads = op == AluOp::kAdc || op == AluOp::kSbb ? flags::k
 #define X86_NF_ALU_MEM(op, Name)                                                         \
   X86_NF_ALU_MEM_KIND(op, Name##32, uint32_t, kBase) X86_NF_ALU_MEM_KIND(op, Name##32, uint32_t, kBaseIndex) \
       X86_NF_ALU_MEM_KIND(op, Name##64, uint64_t, kBase) X86_NF_ALU_MEM_KIND(op, Name##64, uint64_t, kBaseIndex)
-#define X86_NF_SHIFT(T)                                                                           \
-  {ShiftEvIbReg<ShiftOp::kRol, T>, ShiftEvIbRegNf<ShiftOp::kRol, T>, 0, flags::kCf | flags::kOf, true}, \
-      {ShiftEvIbReg<ShiftOp::kRor, T>, ShiftEvIbRegNf<ShiftOp::kRor, T>, 0, flags::kCf | flags::kOf, true}, \
-      {ShiftEvIbReg<ShiftOp::kShl, T>, ShiftEvIbRegNf<ShiftOp::kShl, T>, 0, kAllFlags, true},     \
-      {ShiftEvIbReg<ShiftOp::kShr, T>, ShiftEvIbRegNf<ShiftOp::kShr, T>, 0, kAllFlags, true},     \
-      {ShiftEvIbReg<ShiftOp::kSal, T>, ShiftEvIbRegNf<ShiftOp::kSal, T>, 0, kAllFlags, true},     \
-      {ShiftEvIbReg<ShiftOp::kSar, T>, ShiftEvIbRegNf<ShiftOp::kSar, T>, 0, kAllFlags, true},
-#define X86_NF_OTHER(T)                                                                   \
-  {TestEvGvReg<T>, TestNf, 0, kAllFlags}, {TestEvIReg<T>, TestNf, 0, kAllFlags},          \
-      {ImulGvEvReg<T>, ImulGvEvRegNf<T>, 0, kAllFlags},                                   \
-      {IncDecEvReg<true, T>, IncDecEvRegNf<true, T>, 0, kAllFlags & ~flags::kCf},         \
-      {IncDecEvReg<false, T>, IncDecEvRegNf<false, T>, 0, kAllFlags & ~flags::kCf},
+// Register forms with only a flag-free variant: F<__VA_ARGS__> and Nf<...>.
+#define X86_NF_PLAIN(F, Nf, reads, writes, shift, ...)                                   \
+  {F<__VA_ARGS__>, Nf<__VA_ARGS__>, reads, writes, shift, nullptr, nullptr, false,      \
+   {Threaded<F<__VA_ARGS__>>, Threaded<Nf<__VA_ARGS__>>}},
+#define X86_NF_SHIFT_OP(op, T, writes) \
+  X86_NF_PLAIN(ShiftEvIbReg, ShiftEvIbRegNf, 0, writes, true, ShiftOp::op, T)
+#define X86_NF_SHIFT(T)                                                                          \
+  X86_NF_SHIFT_OP(kRol, T, flags::kCf | flags::kOf) X86_NF_SHIFT_OP(kRor, T, flags::kCf | flags::kOf) \
+      X86_NF_SHIFT_OP(kShl, T, kAllFlags) X86_NF_SHIFT_OP(kShr, T, kAllFlags)                    \
+          X86_NF_SHIFT_OP(kSal, T, kAllFlags) X86_NF_SHIFT_OP(kSar, T, kAllFlags)
+#define X86_NF_OTHER(T)                                                                           \
+  {TestEvGvReg<T>, TestNf, 0, kAllFlags, false, nullptr, nullptr, false,                          \
+   {Threaded<TestEvGvReg<T>>, Threaded<TestNf>}},                                                 \
+      {TestEvIReg<T>, TestNf, 0, kAllFlags, false, nullptr, nullptr, false,                       \
+       {Threaded<TestEvIReg<T>>, Threaded<TestNf>}},                                              \
+      X86_NF_PLAIN(ImulGvEvReg, ImulGvEvRegNf, 0, kAllFlags, false, T)                            \
+      X86_NF_PLAIN(IncDecEvReg, IncDecEvRegNf, 0, kAllFlags & ~flags::kCf, false, true, T)        \
+      X86_NF_PLAIN(IncDecEvReg, IncDecEvRegNf, 0, kAllFlags & ~flags::kCf, false, false, T)
 
 const FlagForm kFlagForms[] = {
     X86_NF_ALU(uint32_t) X86_NF_ALU(uint64_t) X86_NF_SHIFT(uint32_t) X86_NF_SHIFT(uint64_t)
@@ -724,6 +749,8 @@ const FlagForm kFlagForms[] = {
 #undef X86_NF_ALU
 #undef X86_NF_ALU_MEM_KIND
 #undef X86_NF_ALU_MEM
+#undef X86_NF_PLAIN
+#undef X86_NF_SHIFT_OP
 #undef X86_NF_SHIFT
 #undef X86_NF_OTHER
 
@@ -734,19 +761,31 @@ const FlagForm* FindFlagForm(Handler h) {
   return nullptr;
 }
 
-// Register-only instructions that neither read nor write flags (and cannot
-// fault or leave the straight run).
+// A straight handler and its Threaded<> form (nullptr: not straight).
+struct StraightForm {
+  Handler h;
+  Handler threaded;
+};
+#define X86_TH(...) {__VA_ARGS__, Threaded<__VA_ARGS__>}
+
+// Register-only instructions that neither read nor write flags and cannot
+// fault. All are straight but RIP-relative LEA, which reads s.rip (stale in
+// a straight run).
+#define X86_NEUTRAL_LEA(T) \
+  X86_TH(Lea64<T, Ea::kBase>), X86_TH(Lea64<T, Ea::kBaseIndex>), X86_TH(Lea64<T, Ea::kIndex>), {Lea64<T, Ea::kRip>, nullptr}
+const StraightForm kNeutral[] = {
+    X86_TH(MovEvGvReg<uint32_t>), X86_TH(MovEvGvReg<uint64_t>), X86_TH(MovGvEvReg<uint32_t>),
+    X86_TH(MovGvEvReg<uint64_t>), X86_TH(MovExtendReg<uint32_t, uint8_t, false>),
+    X86_TH(MovExtendReg<uint64_t, uint8_t, false>), X86_TH(MovExtendReg<uint32_t, uint16_t, false>),
+    X86_TH(MovExtendReg<uint64_t, uint16_t, false>), X86_TH(MovExtendReg<uint32_t, uint8_t, true>),
+    X86_TH(MovExtendReg<uint64_t, uint8_t, true>), X86_TH(MovExtendReg<uint32_t, uint16_t, true>),
+    X86_TH(MovExtendReg<uint64_t, uint16_t, true>), X86_TH(MovExtendReg<uint64_t, uint32_t, true>),
+    X86_NEUTRAL_LEA(uint32_t), X86_NEUTRAL_LEA(uint64_t)};
+#undef X86_NEUTRAL_LEA
+
 bool IsFlagNeutral(Handler h) {
-  static const Handler kNeutral[] = {
-      MovEvGvReg<uint32_t>, MovEvGvReg<uint64_t>, MovGvEvReg<uint32_t>, MovGvEvReg<uint64_t>,
-      MovExtendReg<uint32_t, uint8_t, false>, MovExtendReg<uint64_t, uint8_t, false>,
-      MovExtendReg<uint32_t, uint16_t, false>, MovExtendReg<uint64_t, uint16_t, false>,
-      MovExtendReg<uint32_t, uint8_t, true>, MovExtendReg<uint64_t, uint8_t, true>,
-      MovExtendReg<uint32_t, uint16_t, true>, MovExtendReg<uint64_t, uint16_t, true>,
-      MovExtendReg<uint64_t, uint32_t, true>, X86_MEM3_LEA(uint32_t), X86_MEM3_LEA(uint64_t),
-      Lea64<uint32_t, Ea::kIndex>, Lea64<uint64_t, Ea::kIndex>};
-  for (Handler n : kNeutral) {
-    if (n == h) return true;
+  for (const StraightForm& n : kNeutral) {
+    if (n.h == h) return true;
   }
   return false;
 }
@@ -832,6 +871,7 @@ void ElideDeadFlags(Insn* insns, size_t count) {
       const Handler form = FormFor(*f, writes & ~dead);
       if (form == nullptr) return;  // Its flags are needed: it stays whole.
       x.handler = form;
+      x.threaded = x.ends_run ? form : ThreadedFor(form);
       x.flags |= insn_flags::kFlagsDead;
       if (f->memory) return;
       dead = (dead | writes) & ~f->reads;
@@ -854,38 +894,44 @@ Handler FullFlagsHandler(const Insn& insn) {
   return insn.handler;  // Flag-neutral: the same handler.
 }
 
-bool RunsStraight(Handler h) {
-  // The FlagForm handlers (full and flag-free), the flag-neutral ones except
-  // RIP-relative LEA (it reads s.rip, which DispatchFast leaves stale in a
-  // straight run), and the flag readers and byte forms below.
+Handler ThreadedFor(Handler h) {
+  // The FlagForm register handlers (full, flag-free, CF-only, ZF-only), the
+  // flag-neutral ones but RIP-relative LEA, and the flag readers and byte
+  // forms below.
   for (const FlagForm& f : kFlagForms) {
     if (f.memory) continue;  // RunsStraightToFault.
-    if (f.full == h || f.flag_free == h || f.cf_only == h || f.zf_only == h) return true;
+    if (f.full == h) return f.threaded[0];
+    if (f.flag_free == h) return f.threaded[1];
+    if (f.cf_only == h && h != nullptr) return f.threaded[2];
+    if (f.zf_only == h && h != nullptr) return f.threaded[3];
   }
-  if (h == Lea64<uint32_t, Ea::kRip> || h == Lea64<uint64_t, Ea::kRip>) return false;
-  if (IsFlagNeutral(h)) return true;
-#define X86_STRAIGHT_CC(cc)                                                              \
-  CmovReg<cc, uint32_t>, CmovReg<cc, uint64_t>, SetccReg<cc>,
-#define X86_STRAIGHT_ALU8(op)                                                            \
-  AluEvGvReg<AluOp::op, uint8_t>, AluGvEvReg<AluOp::op, uint8_t>, AluEvIReg<AluOp::op, uint8_t>, \
-      AluAccImm<AluOp::op, uint8_t>, AluAccImm<AluOp::op, uint32_t>, AluAccImm<AluOp::op, uint64_t>,
-  static const Handler kOther[] = {
+  for (const StraightForm& n : kNeutral) {
+    if (n.h == h) return n.threaded;
+  }
+#define X86_STRAIGHT_CC(cc) X86_TH(CmovReg<cc, uint32_t>), X86_TH(CmovReg<cc, uint64_t>), X86_TH(SetccReg<cc>),
+#define X86_STRAIGHT_ALU8(op)                                                                 \
+  X86_TH(AluEvGvReg<AluOp::op, uint8_t>), X86_TH(AluGvEvReg<AluOp::op, uint8_t>),            \
+      X86_TH(AluEvIReg<AluOp::op, uint8_t>), X86_TH(AluAccImm<AluOp::op, uint8_t>),          \
+      X86_TH(AluAccImm<AluOp::op, uint32_t>), X86_TH(AluAccImm<AluOp::op, uint64_t>),
+  static const StraightForm kOther[] = {
       X86_STRAIGHT_CC(0) X86_STRAIGHT_CC(1) X86_STRAIGHT_CC(2) X86_STRAIGHT_CC(3)
       X86_STRAIGHT_CC(4) X86_STRAIGHT_CC(5) X86_STRAIGHT_CC(6) X86_STRAIGHT_CC(7)
       X86_STRAIGHT_CC(8) X86_STRAIGHT_CC(9) X86_STRAIGHT_CC(10) X86_STRAIGHT_CC(11)
       X86_STRAIGHT_CC(12) X86_STRAIGHT_CC(13) X86_STRAIGHT_CC(14) X86_STRAIGHT_CC(15)
       X86_STRAIGHT_ALU8(kAdd) X86_STRAIGHT_ALU8(kOr) X86_STRAIGHT_ALU8(kAdc) X86_STRAIGHT_ALU8(kSbb)
       X86_STRAIGHT_ALU8(kAnd) X86_STRAIGHT_ALU8(kSub) X86_STRAIGHT_ALU8(kXor) X86_STRAIGHT_ALU8(kCmp)
-      TestEvGvReg<uint8_t>, TestEvIReg<uint8_t>, TestAccImm<uint8_t>, TestAccImm<uint32_t>,
-      TestAccImm<uint64_t>, MovEvGvReg<uint8_t>, MovGvEvReg<uint8_t>,
-      Lea64<uint32_t, Ea::kIndex>, Lea64<uint64_t, Ea::kIndex>};
+      X86_TH(TestEvGvReg<uint8_t>), X86_TH(TestEvIReg<uint8_t>), X86_TH(TestAccImm<uint8_t>),
+      X86_TH(TestAccImm<uint32_t>), X86_TH(TestAccImm<uint64_t>), X86_TH(MovEvGvReg<uint8_t>),
+      X86_TH(MovGvEvReg<uint8_t>)};
 #undef X86_STRAIGHT_CC
 #undef X86_STRAIGHT_ALU8
-  for (Handler o : kOther) {
-    if (o == h) return true;
+  for (const StraightForm& o : kOther) {
+    if (o.h == h) return o.threaded;
   }
-  return false;
+  return nullptr;
 }
+
+bool RunsStraight(Handler h) { return ThreadedFor(h) != nullptr; }
 
 bool RunsStraightToFault(const Insn& insn, Handler decoded) {
   if (insn.handler == Push64Reg || insn.handler == Pop64Reg) return true;
@@ -896,6 +942,6 @@ bool RunsStraightToFault(const Insn& insn, Handler decoded) {
          !RunsStraight(insn.handler);
 }
 
-#undef X86_MEM3_LEA
+#undef X86_TH
 
 }  // namespace x86vm

@@ -30,6 +30,10 @@ Handler FullFlagsHandler(const Insn& insn);
 // dispatch loop. Such instructions qualify for Insn::run.
 bool RunsStraight(Handler h);
 
+// The handler that runs a straight run from an instruction run by `h` on
+// (Insn::threaded), or nullptr when `h` is not straight (RunsStraight).
+Handler ThreadedFor(Handler h);
+
 // Whether a freshly specialized instruction (insn.handler from
 // SpecializeHandler; `decoded` is the decoder's handler it replaced) is
 // straight in the wider sense of Insn::ends_run: a 64-bit-mode memory form

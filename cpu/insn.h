@@ -43,6 +43,10 @@ enum class Rep : uint8_t { kNone = 0, kRepe = 1, kRepne = 2 };
 
 struct Insn {
   Handler handler = nullptr;
+  // Set with `run` (see below): what Cpu::DispatchFast calls to run the
+  // straight run from here (ThreadedFor(handler); the plain handler for one
+  // that ends its run).
+  Handler threaded = nullptr;
   const OpcodeRow* row = nullptr;  // Where this came from (mnemonic, operands).
   uint64_t imm = 0;   // First immediate, sign-extended from its encoded width.
   uint64_t disp = 0;  // Displacement (sign-extended) or moffs (zero-extended).
