@@ -669,7 +669,7 @@ namespace {
 // other result is kOk. Runs are at most 255 long, which bounds the call
 // depth where the compiler does not turn the tail calls into jumps.
 template <Handler h>
-Fault Threaded(Cpu& c, const Insn& i) {
+X86VM_FLATTEN Fault Threaded(Cpu& c, const Insn& i) {
   Fault f = h(c, i);
   if (--c.run_left == 0) return f;
   const Insn& next = (&i)[1];
