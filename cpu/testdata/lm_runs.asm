@@ -88,7 +88,7 @@ start:
   xor r15d, r15d
 pass:
   lea rbx, [rel scratch]
-  lea rdi, [rel patched + 2]     ; past REX.B and the opcode
+  lea rdi, [rel patched + 3]     ; past REX.B, the opcode and ModRM
   mov rsi, SRC
   mov r9, HOLE
   cmp r12d, 2
@@ -103,10 +103,10 @@ faulting:
   add rcx, rax
   mov [rsi + 16], rcx
   add rdx, rcx
+  xor r14d, r14d
   mov [rbx], al
 patched:
-  mov r14b, 0x11
-  movzx r14d, r14b
+  add r14d, strict byte 0x11     ; straight, like the store: same run
   add r15, r14                   ; 0x11 + 0x11 + 0x77
   add rdx, r15
   dec r12d
