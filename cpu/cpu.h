@@ -246,15 +246,16 @@ class Cpu final : private PageTableMemory {
       if ((sg.attr & check) != want || offset + size - 1 > sg.limit || size == 0) return nullptr;
       linear = (sg.base + offset) & 0xffffffffull;
     }
-    return FastLinearHost(linear, size, kind);
+    return FastLinearHost(linear, size, kind, s.cpl() == 3);
   }
   // The TLB half of FastHostPointer, for a linear address the caller formed
-  // (64-bit mode code that knows no segment check applies; see exec_fast.cc).
-  X86VM_HOT_INLINE uint8_t* FastLinearHost(uint64_t linear, unsigned size, Access kind) {
+  // (64-bit mode code that knows no segment check applies; see exec_fast.cc),
+  // by a user-mode access (CPL 3) or not.
+  X86VM_HOT_INLINE uint8_t* FastLinearHost(uint64_t linear, unsigned size, Access kind, bool user) {
     const TlbEntry& e = TlbSlot(linear >> 12);
     unsigned in_page = static_cast<unsigned>(linear & 0xfff);
     uint8_t need = kind == Access::kWrite ? kAllowWriteS : kind == Access::kExec ? kAllowExecS : kAllowReadS;
-    if (s.cpl() == 3) need = static_cast<uint8_t>(need << 3);  // The kAllow*U bits.
+    if (user) need = static_cast<uint8_t>(need << 3);  // The kAllow*U bits.
     if (e.tag != (linear >> 12) || in_page + size > 4096 || !(e.allow & need) ||
         (s.rflags & flags::kAc) || data_bp_active_) [[unlikely]] {
       return nullptr;

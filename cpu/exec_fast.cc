@@ -12,7 +12,11 @@
 // 64-bit-mode memory forms rely on the decoded-instruction cache being per
 // code mode: an Insn decoded in 64-bit mode only ever runs in 64-bit mode,
 // where segmentation is only the FS/GS base (SDM Vol. 3 3.2.4).
+#include <algorithm>
 #include <cstring>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "cpu/exec_common.h"
 #include "cpu/exec_fast.h"
@@ -38,6 +42,12 @@ X86VM_HOT_INLINE uint64_t Linear64(const Cpu& c, const Insn& i) {
   if constexpr (kind == Ea::kRip) ea += c.s.rip + i.length;
   if (i.seg >= kFs) ea += c.s.seg[i.seg].base;
   return ea;
+}
+
+// Cpu::FastLinearHost for 64-bit mode, where the CPL is SS.DPL (protected
+// mode, never virtual-8086: Cpu::cpl() without its mode tests).
+X86VM_HOT_INLINE uint8_t* Host64(Cpu& c, uint64_t linear, unsigned size, Access kind) {
+  return c.FastLinearHost(linear, size, kind, c.s.seg[kSs].dpl() == 3);
 }
 
 // ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ------------------------------------
@@ -76,7 +86,7 @@ Fault AluEvIReg(Cpu& c, const Insn& i) {
 template <AluOp op, typename T, Handler generic, Ea kind>
 Fault AluEvGvMem(Cpu& c, const Insn& i) {
   constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
-  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), kAccess);
+  uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), kAccess);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
@@ -90,7 +100,7 @@ Fault AluEvGvMem(Cpu& c, const Insn& i) {
 template <AluOp op, typename T, Handler generic, Ea kind>
 Fault AluEvIMem(Cpu& c, const Insn& i) {
   constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
-  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), kAccess);
+  uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), kAccess);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
@@ -105,7 +115,7 @@ Fault AluEvIMem(Cpu& c, const Insn& i) {
 // (kLive: see ElideDeadFlags; the generic fallback computes every flag.)
 template <AluOp op, typename T, Handler generic, Ea kind, uint64_t kLive = flags::kStatus>
 Fault AluGvEvMem(Cpu& c, const Insn& i) {
-  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T b;
   std::memcpy(&b, p, sizeof(T));
@@ -150,7 +160,7 @@ Fault TestEvIReg(Cpu& c, const Insn& i) {
 
 template <typename T, Handler generic, Ea kind>
 Fault TestEvGvMem(Cpu& c, const Insn& i) {
-  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
@@ -160,7 +170,7 @@ Fault TestEvGvMem(Cpu& c, const Insn& i) {
 
 template <typename T, Handler generic, Ea kind>
 Fault TestEvIMem(Cpu& c, const Insn& i) {
-  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
@@ -184,7 +194,7 @@ Fault MovGvEvReg(Cpu& c, const Insn& i) {
 
 template <typename T, Handler generic, Ea kind>
 Fault MovEvGvMem(Cpu& c, const Insn& i) {
-  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kWrite);
+  uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kWrite);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T v = c.RegOp<T>(i, i.reg);
   std::memcpy(p, &v, sizeof(T));
@@ -193,7 +203,7 @@ Fault MovEvGvMem(Cpu& c, const Insn& i) {
 
 template <typename T, Handler generic, Ea kind>
 Fault MovGvEvMem(Cpu& c, const Insn& i) {
-  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T v;
   std::memcpy(&v, p, sizeof(T));
@@ -203,7 +213,7 @@ Fault MovGvEvMem(Cpu& c, const Insn& i) {
 
 template <typename T, Handler generic, Ea kind>
 Fault MovEvIMem(Cpu& c, const Insn& i) {
-  uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kWrite);
+  uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kWrite);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T v = ImmAs<T>(i.imm);
   std::memcpy(p, &v, sizeof(T));
@@ -229,7 +239,7 @@ Fault MovExtendReg(Cpu& c, const Insn& i) {
 
 template <typename T, typename Src, bool sign, Handler generic, Ea kind>
 Fault MovExtendMem(Cpu& c, const Insn& i) {
-  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(Src), Access::kRead);
+  const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(Src), Access::kRead);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   Src v;
   std::memcpy(&v, p, sizeof(Src));
@@ -280,7 +290,7 @@ Fault IncDecEvReg(Cpu& c, const Insn& i) {
 
 Fault Push64Reg(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp] - 8;
-  uint8_t* p = c.FastLinearHost(rsp, 8, Access::kWrite);
+  uint8_t* p = Host64(c, rsp, 8, Access::kWrite);
   if (p == nullptr) [[unlikely]] return PushZv64(c, i);
   std::memcpy(p, &c.s.gpr[i.reg], 8);
   c.s.gpr[kRsp] = rsp;
@@ -289,7 +299,7 @@ Fault Push64Reg(Cpu& c, const Insn& i) {
 
 Fault Pop64Reg(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp];
-  const uint8_t* p = c.FastLinearHost(rsp, 8, Access::kRead);
+  const uint8_t* p = Host64(c, rsp, 8, Access::kRead);
   if (p == nullptr) [[unlikely]] return PopZv64(c, i);
   uint64_t v;
   std::memcpy(&v, p, 8);
@@ -319,7 +329,7 @@ Fault JmpRel64(Cpu& c, const Insn& i) {
 Fault CallRel64(Cpu& c, const Insn& i) {
   uint64_t target = c.next_rip + i.imm;
   uint64_t rsp = c.s.gpr[kRsp] - 8;
-  uint8_t* p = c.FastLinearHost(rsp, 8, Access::kWrite);
+  uint8_t* p = Host64(c, rsp, 8, Access::kWrite);
   if (!Cpu::IsCanonical(target) || p == nullptr) [[unlikely]] return CallJz64(c, i);
   uint64_t ret = c.next_rip;
   std::memcpy(p, &ret, 8);
@@ -330,7 +340,7 @@ Fault CallRel64(Cpu& c, const Insn& i) {
 
 Fault RetNear64Fast(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp];
-  const uint8_t* p = c.FastLinearHost(rsp, 8, Access::kRead);
+  const uint8_t* p = Host64(c, rsp, 8, Access::kRead);
   if (p == nullptr) [[unlikely]] return RetNear64(c, i);
   uint64_t target;
   std::memcpy(&target, p, 8);
@@ -354,7 +364,7 @@ Fault CmovReg(Cpu& c, const Insn& i) {
 // CMOVcc r, m: the source is read (and can fault) whatever the condition.
 template <int cc, typename T, Handler generic, Ea kind>
 Fault CmovMem(Cpu& c, const Insn& i) {
-  const uint8_t* p = c.FastLinearHost(Linear64<kind>(c, i), sizeof(T), Access::kRead);
+  const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
   if (p == nullptr) [[unlikely]] return generic(c, i);
   T v;
   std::memcpy(&v, p, sizeof(T));
@@ -754,11 +764,23 @@ const FlagForm kFlagForms[] = {
 #undef X86_NF_SHIFT
 #undef X86_NF_OTHER
 
+// kFlagForms by `full`, sorted: FindFlagForm runs for every instruction
+// decoded and on each step of an elision walk.
+const std::vector<std::pair<Handler, const FlagForm*>>& FlagFormIndex() {
+  static const std::vector<std::pair<Handler, const FlagForm*>> index = [] {
+    std::vector<std::pair<Handler, const FlagForm*>> v;
+    for (const FlagForm& f : kFlagForms) v.emplace_back(f.full, &f);
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return std::less<Handler>()(a.first, b.first); });
+    return v;
+  }();
+  return index;
+}
+
 const FlagForm* FindFlagForm(Handler h) {
-  for (const FlagForm& f : kFlagForms) {
-    if (f.full == h) return &f;
-  }
-  return nullptr;
+  const auto& index = FlagFormIndex();
+  auto it = std::lower_bound(index.begin(), index.end(), h,
+                             [](const auto& e, Handler key) { return std::less<Handler>()(e.first, key); });
+  return it != index.end() && it->first == h ? it->second : nullptr;
 }
 
 // A straight handler and its Threaded<> form (nullptr: not straight).
@@ -894,41 +916,59 @@ Handler FullFlagsHandler(const Insn& insn) {
   return insn.handler;  // Flag-neutral: the same handler.
 }
 
-Handler ThreadedFor(Handler h) {
-  // The FlagForm register handlers (full, flag-free, CF-only, ZF-only), the
-  // flag-neutral ones but RIP-relative LEA, and the flag readers and byte
-  // forms below.
-  for (const FlagForm& f : kFlagForms) {
-    if (f.memory) continue;  // RunsStraightToFault.
-    if (f.full == h) return f.threaded[0];
-    if (f.flag_free == h) return f.threaded[1];
-    if (f.cf_only == h && h != nullptr) return f.threaded[2];
-    if (f.zf_only == h && h != nullptr) return f.threaded[3];
-  }
-  for (const StraightForm& n : kNeutral) {
-    if (n.h == h) return n.threaded;
-  }
+namespace {
+
 #define X86_STRAIGHT_CC(cc) X86_TH(CmovReg<cc, uint32_t>), X86_TH(CmovReg<cc, uint64_t>), X86_TH(SetccReg<cc>),
 #define X86_STRAIGHT_ALU8(op)                                                                 \
   X86_TH(AluEvGvReg<AluOp::op, uint8_t>), X86_TH(AluGvEvReg<AluOp::op, uint8_t>),            \
       X86_TH(AluEvIReg<AluOp::op, uint8_t>), X86_TH(AluAccImm<AluOp::op, uint8_t>),          \
       X86_TH(AluAccImm<AluOp::op, uint32_t>), X86_TH(AluAccImm<AluOp::op, uint64_t>),
-  static const StraightForm kOther[] = {
-      X86_STRAIGHT_CC(0) X86_STRAIGHT_CC(1) X86_STRAIGHT_CC(2) X86_STRAIGHT_CC(3)
-      X86_STRAIGHT_CC(4) X86_STRAIGHT_CC(5) X86_STRAIGHT_CC(6) X86_STRAIGHT_CC(7)
-      X86_STRAIGHT_CC(8) X86_STRAIGHT_CC(9) X86_STRAIGHT_CC(10) X86_STRAIGHT_CC(11)
-      X86_STRAIGHT_CC(12) X86_STRAIGHT_CC(13) X86_STRAIGHT_CC(14) X86_STRAIGHT_CC(15)
-      X86_STRAIGHT_ALU8(kAdd) X86_STRAIGHT_ALU8(kOr) X86_STRAIGHT_ALU8(kAdc) X86_STRAIGHT_ALU8(kSbb)
-      X86_STRAIGHT_ALU8(kAnd) X86_STRAIGHT_ALU8(kSub) X86_STRAIGHT_ALU8(kXor) X86_STRAIGHT_ALU8(kCmp)
-      X86_TH(TestEvGvReg<uint8_t>), X86_TH(TestEvIReg<uint8_t>), X86_TH(TestAccImm<uint8_t>),
-      X86_TH(TestAccImm<uint32_t>), X86_TH(TestAccImm<uint64_t>), X86_TH(MovEvGvReg<uint8_t>),
-      X86_TH(MovGvEvReg<uint8_t>)};
+// The flag readers and byte forms: straight, outside kFlagForms and kNeutral.
+const StraightForm kOtherStraight[] = {
+    X86_STRAIGHT_CC(0) X86_STRAIGHT_CC(1) X86_STRAIGHT_CC(2) X86_STRAIGHT_CC(3)
+    X86_STRAIGHT_CC(4) X86_STRAIGHT_CC(5) X86_STRAIGHT_CC(6) X86_STRAIGHT_CC(7)
+    X86_STRAIGHT_CC(8) X86_STRAIGHT_CC(9) X86_STRAIGHT_CC(10) X86_STRAIGHT_CC(11)
+    X86_STRAIGHT_CC(12) X86_STRAIGHT_CC(13) X86_STRAIGHT_CC(14) X86_STRAIGHT_CC(15)
+    X86_STRAIGHT_ALU8(kAdd) X86_STRAIGHT_ALU8(kOr) X86_STRAIGHT_ALU8(kAdc) X86_STRAIGHT_ALU8(kSbb)
+    X86_STRAIGHT_ALU8(kAnd) X86_STRAIGHT_ALU8(kSub) X86_STRAIGHT_ALU8(kXor) X86_STRAIGHT_ALU8(kCmp)
+    X86_TH(TestEvGvReg<uint8_t>), X86_TH(TestEvIReg<uint8_t>), X86_TH(TestAccImm<uint8_t>),
+    X86_TH(TestAccImm<uint32_t>), X86_TH(TestAccImm<uint64_t>), X86_TH(MovEvGvReg<uint8_t>),
+    X86_TH(MovGvEvReg<uint8_t>)};
 #undef X86_STRAIGHT_CC
 #undef X86_STRAIGHT_ALU8
-  for (const StraightForm& o : kOther) {
-    if (o.h == h) return o.threaded;
-  }
-  return nullptr;
+
+bool HandlerLess(const StraightForm& a, const StraightForm& b) { return std::less<Handler>()(a.h, b.h); }
+
+// Every straight handler with its Threaded<> form, sorted by handler: the
+// FlagForm register handlers (full, flag-free, CF-only, ZF-only), the
+// flag-neutral ones but RIP-relative LEA, and kOtherStraight. Built once;
+// ThreadedFor runs for every instruction decoded.
+const std::vector<StraightForm>& StraightIndex() {
+  static const std::vector<StraightForm> index = [] {
+    std::vector<StraightForm> v;
+    for (const FlagForm& f : kFlagForms) {
+      if (f.memory) continue;  // RunsStraightToFault.
+      const Handler forms[4] = {f.full, f.flag_free, f.cf_only, f.zf_only};
+      for (int k = 0; k < 4; ++k) {
+        if (forms[k] != nullptr) v.push_back({forms[k], f.threaded[k]});
+      }
+    }
+    for (const StraightForm& n : kNeutral) {
+      if (n.threaded != nullptr) v.push_back(n);
+    }
+    for (const StraightForm& o : kOtherStraight) v.push_back(o);
+    std::sort(v.begin(), v.end(), HandlerLess);
+    return v;
+  }();
+  return index;
+}
+
+}  // namespace
+
+Handler ThreadedFor(Handler h) {
+  const std::vector<StraightForm>& index = StraightIndex();
+  auto it = std::lower_bound(index.begin(), index.end(), StraightForm{h, nullptr}, HandlerLess);
+  return it != index.end() && it->h == h ? it->threaded : nullptr;
 }
 
 bool RunsStraight(Handler h) { return ThreadedFor(h) != nullptr; }
