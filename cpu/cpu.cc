@@ -138,9 +138,8 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
       if (st == DecodeStatus::kOk) {
         const Handler decoded = insn.handler;
         insn.handler = SpecializeHandler(insn, mode_);
-        insn.threaded = ThreadedFor(insn.handler);
-        insn.ends_run = insn.threaded == nullptr && RunsStraightToFault(insn, decoded);
-        if (insn.ends_run) insn.threaded = insn.handler;
+        insn.ends_run = RunsStraightToFault(insn, decoded);
+        insn.threaded = ThreadedFor(insn);
         // The first run through straight-line code decodes it in order, so
         // a fall-through successor usually lands right after its
         // predecessor: chain them (checked before push_back moves them).

@@ -893,7 +893,7 @@ void ElideDeadFlags(Insn* insns, size_t count) {
       const Handler form = FormFor(*f, writes & ~dead);
       if (form == nullptr) return;  // Its flags are needed: it stays whole.
       x.handler = form;
-      x.threaded = x.ends_run ? form : ThreadedFor(form);
+      x.threaded = ThreadedFor(x);
       x.flags |= insn_flags::kFlagsDead;
       if (f->memory) return;
       dead = (dead | writes) & ~f->reads;
@@ -972,6 +972,8 @@ Handler ThreadedFor(Handler h) {
 }
 
 bool RunsStraight(Handler h) { return ThreadedFor(h) != nullptr; }
+
+Handler ThreadedFor(const Insn& insn) { return insn.ends_run ? insn.handler : ThreadedFor(insn.handler); }
 
 bool RunsStraightToFault(const Insn& insn, Handler decoded) {
   if (insn.handler == Push64Reg || insn.handler == Pop64Reg) return true;

@@ -33,6 +33,9 @@ bool RunsStraight(Handler h);
 // The handler that runs a straight run from an instruction run by `h` on
 // (Insn::threaded), or nullptr when `h` is not straight (RunsStraight).
 Handler ThreadedFor(Handler h);
+// Insn::threaded for an instruction whose handler and ends_run are set: its
+// plain handler when it ends its run, else ThreadedFor(insn.handler).
+Handler ThreadedFor(const Insn& insn);
 
 // Whether a freshly specialized instruction (insn.handler from
 // SpecializeHandler; `decoded` is the decoder's handler it replaced) is
