@@ -64,12 +64,16 @@ void Cpu::ExtendStraightRun(std::vector<Insn>& insns, size_t k) {
   // to it and is not straight yet). The straight instructions before it are
   // each chained to the next, so their runs grow by one, up to one that
   // ends its run (Insn::ends_run).
+  // Only the last of a run returns to DispatchFast (ThreadedFor): insns[k]
+  // now, and no longer the one before it.
   insns[k].run = 1;
   insns[k].run_bytes = insns[k].length;
-  while (k > 0 && insns[k - 1].run != 0 && !insns[k - 1].ends_run && insns[k - 1].run < 255) {
+  insns[k].threaded = ThreadedFor(insns[k]);
+  for (bool was_last = true; k > 0 && insns[k - 1].run != 0 && !insns[k - 1].ends_run; was_last = false) {
     --k;
-    insns[k].run = static_cast<uint8_t>(insns[k + 1].run + 1);
+    insns[k].run = static_cast<uint16_t>(insns[k + 1].run + 1);
     insns[k].run_bytes = static_cast<uint16_t>(insns[k].length + insns[k + 1].run_bytes);
+    if (was_last) insns[k].threaded = ThreadedFor(insns[k]);
   }
 }
 
@@ -300,7 +304,6 @@ void Cpu::DispatchFast(uint64_t end) {
         for (unsigned n; (n = insn->run) != 0 && retired + n <= end;) {
           retired += n;
           rip = (rip + insn->run_bytes) & mask;
-          run_left = n;
           Fault f = insn->threaded(*this, *insn);  // The whole run.
           insn += n;
           if (!f.ok() || AnyExitRequest()) [[unlikely]] {

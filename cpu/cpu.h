@@ -101,8 +101,6 @@ class Cpu final : private PageTableMemory {
   // ---- Decoding state of the current instruction ---------------------------
   // RIP of the next instruction; branches set it, Run commits it.
   uint64_t next_rip = 0;
-  // Instructions left in the straight run being executed (Insn::threaded).
-  uint32_t run_left = 0;
   // The mode instructions are decoded in.
   CodeMode mode() const { return mode_; }
   bool is64() const { return mode_ == CodeMode::k64; }

@@ -671,17 +671,17 @@ namespace {
 
 // ---- Threaded straight runs (Insn::threaded) --------------------------------------
 // DispatchFast calls the first instruction's `threaded` handler once per
-// straight run, with Cpu::run_left set to the run's length: each one runs
-// its own handler (inlined here) and tail-calls the next until the count is
-// spent, so a run costs one indirect call from the loop, not one per
-// instruction. Only the last instruction of a run can fault or ask for a
-// stop (Insn::ends_run; its `threaded` is its plain handler), so every
-// other result is kOk. Runs are at most 255 long, which bounds the call
-// depth where the compiler does not turn the tail calls into jumps.
+// straight run: each one runs its own handler (inlined here) and tail-calls
+// the next, so a run costs one indirect call from the loop, not one per
+// instruction. The last one of the run has its plain handler as `threaded`
+// (ThreadedFor(const Insn&)), which returns to the loop, so nothing counts
+// the run down. Only that last one can fault or ask for a stop
+// (Insn::ends_run); every other result is kOk. A run stays within one code
+// page, which bounds the call depth where the compiler does not turn the
+// tail calls into jumps (fastbuild, sanitizers).
 template <Handler h>
 X86VM_FLATTEN Fault Threaded(Cpu& c, const Insn& i) {
-  Fault f = h(c, i);
-  if (--c.run_left == 0) return f;
+  (void)h(c, i);  // kOk: only the last of a run can fault.
   const Insn& next = (&i)[1];
   return next.threaded(c, next);
 }
@@ -973,7 +973,11 @@ Handler ThreadedFor(Handler h) {
 
 bool RunsStraight(Handler h) { return ThreadedFor(h) != nullptr; }
 
-Handler ThreadedFor(const Insn& insn) { return insn.ends_run ? insn.handler : ThreadedFor(insn.handler); }
+Handler ThreadedFor(const Insn& insn) {
+  Handler t = insn.ends_run ? insn.handler : ThreadedFor(insn.handler);
+  // The last of its run returns to DispatchFast.
+  return t != nullptr && insn.run == 1 ? insn.handler : t;
+}
 
 bool RunsStraightToFault(const Insn& insn, Handler decoded) {
   if (insn.handler == Push64Reg || insn.handler == Pop64Reg) return true;

@@ -33,8 +33,9 @@ bool RunsStraight(Handler h);
 // The handler that runs a straight run from an instruction run by `h` on
 // (Insn::threaded), or nullptr when `h` is not straight (RunsStraight).
 Handler ThreadedFor(Handler h);
-// Insn::threaded for an instruction whose handler and ends_run are set: its
-// plain handler when it ends its run, else ThreadedFor(insn.handler).
+// Insn::threaded for an instruction whose handler, ends_run and run are set:
+// its plain handler when it is the last of its run (it ends it, or `run` is
+// 1), else ThreadedFor(insn.handler); nullptr when it is not straight.
 Handler ThreadedFor(const Insn& insn);
 
 // Whether a freshly specialized instruction (insn.handler from

@@ -44,8 +44,8 @@ enum class Rep : uint8_t { kNone = 0, kRepe = 1, kRepne = 2 };
 struct Insn {
   Handler handler = nullptr;
   // Set with `run` (see below): what Cpu::DispatchFast calls to run the
-  // straight run from here (ThreadedFor(handler); the plain handler for one
-  // that ends its run).
+  // straight run from here (ThreadedFor(const Insn&): the plain handler for
+  // the last one of a run, which returns to the loop).
   Handler threaded = nullptr;
   const OpcodeRow* row = nullptr;  // Where this came from (mnemonic, operands).
   uint64_t imm = 0;   // First immediate, sign-extended from its encoded width.
@@ -72,12 +72,12 @@ struct Insn {
   // fault or ask the loop to stop: such a one ends its run (`ends_run`),
   // and DispatchFast checks for both after the run. `run` counts the
   // straight instructions from this one on up to the end of its run (this
-  // one included, at most 255; 0 when this one is not straight), which
+  // one included; 0 when this one is not straight), which
   // Cpu::DispatchFast runs back to back without per-instruction bookkeeping.
-  uint8_t run = 0;
-  bool ends_run = false;
+  uint16_t run = 0;
   // The bytes of those `run` instructions: how far a straight run moves RIP.
   uint16_t run_bytes = 0;
+  bool ends_run = false;
 
   bool is_mem() const { return mod != 3; }
   bool has(uint8_t f) const { return (flags & f) != 0; }

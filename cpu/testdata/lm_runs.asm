@@ -1,8 +1,9 @@
 ; Straight runs that contain memory accesses (Insn::ends_run), for
 ; dead_flags_test.cc: 64-bit code with loads, stores, read-modify-writes
 ; and PUSH/POP between register arithmetic, a store into the very next
-; instruction (self-modifying code inside a run), and a page fault in the
-; middle of a run that the #PF handler repairs before IRETQ retries it.
+; instruction (self-modifying code inside a run), a page fault in the
+; middle of a run that the #PF handler repairs before IRETQ retries it, and
+; a run of 800 instructions entered at its start and in its middle.
 ;
 ; Entered in 64-bit mode at 0x1000 with paging on (the test builds the page
 ; tables: 0-2 MiB identity-mapped with 4 KiB pages, PT at 0x13000, the page
@@ -111,6 +112,24 @@ patched:
   add rdx, r15
   dec r12d
   jnz pass
+
+  ; A straight run of 800 instructions (runs have no length cap), entered
+  ; at its start and, every other time, at an instruction 400 in.
+  mov ecx, 4
+long_run:
+  test ecx, 1
+  jz long_middle
+%rep 200
+  add eax, ecx
+  xor edx, eax
+%endrep
+long_middle:
+%rep 200
+  add eax, edx
+  xor edx, ecx
+%endrep
+  dec ecx
+  jnz long_run
 
   lea r13, [rel faulting]
   neg r13
