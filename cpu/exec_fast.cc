@@ -20,35 +20,13 @@
 
 #include "cpu/exec_common.h"
 #include "cpu/exec_fast.h"
+#include "cpu/exec_fast_mem.h"
 
 namespace x86vm {
 namespace {
 
 using alu::AluOp;
 using alu::ShiftOp;
-
-// How a 64-bit-mode memory operand's address is formed. kIndex (a scaled
-// index and no base, as compilers emit `lea r, [i*8]`) is used by LEA only.
-enum class Ea { kBase, kBaseIndex, kRip, kIndex };
-
-// The linear address of a memory operand decoded in 64-bit mode with a
-// 64-bit address size (Cpu::Ea plus the FS/GS base, which is all that
-// segmentation does there).
-template <Ea kind>
-X86VM_HOT_INLINE uint64_t Linear64(const Cpu& c, const Insn& i) {
-  uint64_t ea = i.disp;
-  if constexpr (kind != Ea::kRip) ea += c.s.gpr[i.base];
-  if constexpr (kind == Ea::kBaseIndex) ea += c.s.gpr[i.index] << i.scale;
-  if constexpr (kind == Ea::kRip) ea += c.s.rip + i.length;
-  if (i.seg >= kFs) ea += c.s.seg[i.seg].base;
-  return ea;
-}
-
-// Cpu::FastLinearHost for 64-bit mode, where the CPL is SS.DPL (protected
-// mode, never virtual-8086: Cpu::cpl() without its mode tests).
-X86VM_HOT_INLINE uint8_t* Host64(Cpu& c, uint64_t linear, unsigned size, Access kind) {
-  return c.FastLinearHost(linear, size, kind, c.s.seg[kSs].dpl() == 3);
-}
 
 // ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ------------------------------------
 
@@ -664,6 +642,7 @@ Handler Pick(const Insn& i, CodeMode mode) {
 
 Handler SpecializeHandler(const Insn& insn, CodeMode mode) {
   Handler h = Pick(insn, mode);
+  if (h == nullptr) h = PickSse(insn, mode);
   return h != nullptr ? h : insn.handler;
 }
 
@@ -980,7 +959,7 @@ Handler ThreadedFor(const Insn& insn) {
 }
 
 bool RunsStraightToFault(const Insn& insn, Handler decoded) {
-  if (insn.handler == Push64Reg || insn.handler == Pop64Reg) return true;
+  if (insn.handler == Push64Reg || insn.handler == Pop64Reg || IsSseForm(insn.handler)) return true;
   // Every specialized memory form (PickMem64) is a load, store or
   // read-modify-write through FastLinearHost; only the RIP-relative ones
   // read s.rip. LEA is straight already (RunsStraight).

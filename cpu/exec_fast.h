@@ -47,6 +47,14 @@ Handler ThreadedFor(const Insn& insn);
 // code, an MMIO access), so a straight run ends with it.
 bool RunsStraightToFault(const Insn& insn, Handler decoded);
 
+// The SSE part of SpecializeHandler (exec_fast_sse.cc): a specialized form
+// of insn.handler, or nullptr.
+Handler PickSse(const Insn& insn, CodeMode mode);
+// Whether `h` is one of PickSse's forms. Like the memory forms they may
+// fault (#UD, #NM, or through the memory operand) but cannot branch or read
+// RIP, next_rip or the retired count, so they end straight runs.
+bool IsSseForm(Handler h);
+
 }  // namespace x86vm
 
 #endif  // X86VM_CPU_EXEC_FAST_H_

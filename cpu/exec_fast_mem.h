@@ -1,0 +1,39 @@
+// The 64-bit-mode memory-operand helpers shared by the specialized forms
+// (exec_fast.cc, exec_fast_sse.cc).
+#ifndef X86VM_CPU_EXEC_FAST_MEM_H_
+#define X86VM_CPU_EXEC_FAST_MEM_H_
+
+#include <cstdint>
+
+#include "cpu/cpu.h"
+#include "cpu/hot_inline.h"
+#include "cpu/insn.h"
+
+namespace x86vm {
+
+// How a 64-bit-mode memory operand's address is formed. kIndex (a scaled
+// index and no base, as compilers emit `lea r, [i*8]`) is used by LEA only.
+enum class Ea { kBase, kBaseIndex, kRip, kIndex };
+
+// The linear address of a memory operand decoded in 64-bit mode with a
+// 64-bit address size (Cpu::Ea plus the FS/GS base, which is all that
+// segmentation does there).
+template <Ea kind>
+X86VM_HOT_INLINE uint64_t Linear64(const Cpu& c, const Insn& i) {
+  uint64_t ea = i.disp;
+  if constexpr (kind != Ea::kRip) ea += c.s.gpr[i.base];
+  if constexpr (kind == Ea::kBaseIndex) ea += c.s.gpr[i.index] << i.scale;
+  if constexpr (kind == Ea::kRip) ea += c.s.rip + i.length;
+  if (i.seg >= kFs) ea += c.s.seg[i.seg].base;
+  return ea;
+}
+
+// Cpu::FastLinearHost for 64-bit mode, where the CPL is SS.DPL (protected
+// mode, never virtual-8086: Cpu::cpl() without its mode tests).
+X86VM_HOT_INLINE uint8_t* Host64(Cpu& c, uint64_t linear, unsigned size, Access kind) {
+  return c.FastLinearHost(linear, size, kind, c.s.seg[kSs].dpl() == 3);
+}
+
+}  // namespace x86vm
+
+#endif  // X86VM_CPU_EXEC_FAST_MEM_H_
