@@ -2,6 +2,7 @@
 #include "cpu/cpu.h"
 
 #include "cpu/exec_fast.h"
+#include "cpu/lazy_flags.h"
 #include "machine/guest_memory.h"
 
 namespace x86vm {
@@ -24,6 +25,7 @@ void Cpu::StateChanged() {
   UpdateDebugState();
   FlushTlb(true);
   exits_.poll_events = true;
+  lf_pending = false;  // s.rflags was set from outside: it is exact.
 }
 
 void Cpu::SetRflags(uint64_t value) {
@@ -142,6 +144,7 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
       if (st == DecodeStatus::kOk) {
         const Handler decoded = insn.handler;
         insn.handler = SpecializeHandler(insn, mode_);
+        insn.lazy_flags_ok = insn.handler != decoded || LeavesStatusFlagsAlone(decoded);
         insn.ends_run = RunsStraightToFault(insn, decoded);
         insn.threaded = ThreadedFor(insn);
         // The first run through straight-line code decodes it in order, so
@@ -184,7 +187,9 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
     for (;;) {
       DecodeStatus st = Decode(table_, mode_, bytes, have, scratch_insn_);
       if (st == DecodeStatus::kOk) {
+        const Handler decoded = scratch_insn_.handler;
         scratch_insn_.handler = SpecializeHandler(scratch_insn_, mode_);
+        scratch_insn_.lazy_flags_ok = scratch_insn_.handler != decoded || LeavesStatusFlagsAlone(decoded);
         break;
       }
       if (st == DecodeStatus::kTooLong || have >= 15) return Raise(kGp, 0);
@@ -244,6 +249,12 @@ bool Cpu::NeedsCarefulDispatch() const {
 }
 
 void Cpu::DispatchFast(uint64_t end) {
+  // Run and everything after it see exact status flags.
+  DispatchFastLoop(end);
+  MaterializeFlags();
+}
+
+void Cpu::DispatchFastLoop(uint64_t end) {
   // The common case of Dispatch<false> with the per-instruction debug work
   // taken out: Run only comes here when no single-step, RF, interrupt
   // shadow or breakpoint is in effect, and whatever changes that leaves
@@ -331,6 +342,7 @@ void Cpu::DispatchFast(uint64_t end) {
       }
       uint64_t fallthrough = (rip + insn->length) & rip_mask_;
       next_rip = fallthrough;
+      if (!insn->lazy_flags_ok) MaterializeFlags();
       Fault f = insn->handler(*this, *insn);
       if (f.faulted()) [[unlikely]] {
         exits_.shadow_pending = false;
@@ -434,6 +446,8 @@ void Cpu::Dispatch(uint64_t end) {
     next_rip = (s.rip + insn->length) & rip_mask_;
     event_delivered_ = false;
     Fault f = FullFlagsHandler(*insn)(*this, *insn);
+    // The generic handler after this one and the tracer see exact flags.
+    MaterializeFlags();
     if (f.faulted()) [[unlikely]] {
       exits_.shadow_pending = false;
       pending_db_ = 0;

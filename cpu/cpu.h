@@ -19,6 +19,7 @@
 #include "cpu/fault.h"
 #include "cpu/hot_inline.h"
 #include "cpu/insn.h"
+#include "cpu/lazy_flags.h"
 #include "cpu/paging.h"
 #include "cpu/platform.h"
 #include "cpu/trace_hook.h"
@@ -101,6 +102,23 @@ class Cpu final : private PageTableMemory {
   // ---- Decoding state of the current instruction ---------------------------
   // RIP of the next instruction; branches set it, Run commits it.
   uint64_t next_rip = 0;
+  // Lazy status flags (lazy_flags.h). Only the specialized handlers
+  // (exec_fast*.cc, Insn::lazy_flags_ok) set them, and only DispatchFast
+  // runs those without materializing after each: while lf_pending, the six
+  // status bits of s.rflags are stale and lf_res/lf_aux hold them. Whatever
+  // else reads or writes status flags (the generic handlers, the careful
+  // loops, exception delivery, Run's callers) comes after MaterializeFlags.
+  uint64_t lf_res = 0;
+  uint64_t lf_aux = 0;
+  bool lf_pending = false;
+  // Writes pending lazy flags into s.rflags (inline: a call would give
+  // every specialized handler a stack frame).
+  X86VM_HOT_INLINE void MaterializeFlags() {
+    if (lf_pending) [[unlikely]] {
+      s.rflags = (s.rflags & ~flags::kStatus) | lazy::StatusBits(lf_res, lf_aux);
+      lf_pending = false;
+    }
+  }
   // The mode instructions are decoded in.
   CodeMode mode() const { return mode_; }
   bool is64() const { return mode_ == CodeMode::k64; }
@@ -499,6 +517,8 @@ class Cpu final : private PageTableMemory {
   // The dispatch loop without per-instruction debug work (no TF, RF,
   // interrupt shadow or breakpoints; see NeedsCarefulDispatch).
   void DispatchFast(uint64_t end);
+  // DispatchFast without the final MaterializeFlags.
+  void DispatchFastLoop(uint64_t end);
   // Ends DispatchFast after `last`, the end of a straight run, faulted (f)
   // or asked for a stop; `rip` and `retired` are the values after it.
   void LeaveRun(Fault f, const Insn& last, uint64_t rip, uint64_t retired);

@@ -1,8 +1,11 @@
-// Dead-flag elision (ElideDeadFlags, Cpu::DispatchFast) and straight runs
-// (Insn::run) are invisible: a CPU running with them and one without
-// agree on every register and flag at every point where Run returns,
-// whatever the instruction budget, and the careful dispatch loop
-// (breakpoints armed) runs the full-flag handlers.
+// Dead-flag elision (ElideDeadFlags, Cpu::DispatchFast), straight runs
+// (Insn::run) and lazy flags (Cpu::lf_pending) are invisible: a CPU running
+// with them and a reference without agree on every register and flag at
+// every point where Run returns, whatever the instruction budget, and the
+// careful dispatch loop (breakpoints armed) runs the full-flag handlers.
+// The reference runs under a tracer (the careful loop, which materializes
+// the flags after every instruction), so no handler there ever reads lazy
+// flags.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -14,6 +17,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/test_machine.h"
+#include "cpu/trace_hook.h"
 #include "devices/bus.h"
 #include "devices/clock.h"
 #include "machine/guest_memory.h"
@@ -62,6 +66,15 @@ std::vector<uint8_t> LongModeProgram() {
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
+// Keeps a CPU in its careful, traced loop.
+class NullTracer : public InstructionTracer {
+ public:
+  TraceAction BeforeInstruction(const TracedInstruction&, const CpuState&) override { return TraceAction::kIgnore; }
+  void AfterInstruction(const CpuState&) override {}
+  void OnEvent(const TracedEvent&, const CpuState&) override {}
+  void OnShutdown(const CpuState&) override {}
+};
+
 // A CPU running `code` at kCode: in flat 32-bit protected mode without
 // paging, or in 64-bit mode with 0-2 MiB identity-mapped by 4 KiB pages
 // (lm_runs.asm's layout: tables at 0x10000-0x13fff, the page at 0x180000
@@ -75,7 +88,9 @@ class FlatCpu {
     CpuEnvironment env{memory_.get(), &mmio_, &pio_, &irq_, &clock_, nullptr};
     cpu_ = std::make_unique<Cpu>(env);
     cpu_->elide_dead_flags = elide;
-    cpu_->straight_runs = elide;  // The reference runs one instruction per step.
+    cpu_->straight_runs = elide;
+    // The reference runs one instruction per step, flags materialized.
+    if (!elide) cpu_->SetTracer(&tracer_);
     CpuState s;
     s.Reset();
     const uint32_t data = 0x3 | seg_attr::kS | seg_attr::kP | seg_attr::kDb | seg_attr::kG;
@@ -118,6 +133,7 @@ class FlatCpu {
   Bus pio_;
   VirtualClock clock_;
   FakeInterruptController irq_;
+  NullTracer tracer_;
   std::unique_ptr<Cpu> cpu_;
 };
 

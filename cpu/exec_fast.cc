@@ -21,6 +21,7 @@
 #include "cpu/exec_common.h"
 #include "cpu/exec_fast.h"
 #include "cpu/exec_fast_mem.h"
+#include "cpu/lazy_flags.h"
 
 namespace x86vm {
 namespace {
@@ -28,35 +29,113 @@ namespace {
 using alu::AluOp;
 using alu::ShiftOp;
 
+// ---- Lazy flags (Cpu::lf_pending, lazy_flags.h) ------------------------------
+// The full-flag ALU forms below leave their flags lazy; the forms that read
+// flags go through CarryIn and Cond. Forms that compute flags eagerly start
+// from FlagsIn (exact RFLAGS) and store whole status flags back, and the
+// forms computing only CF or ZF for ElideDeadFlags store theirs and drop
+// the lazy words (every other flag is dead there). Nothing in this file
+// touches c.s.rflags' status bits otherwise.
+
+// CF: what ADC and SBB read.
+X86VM_HOT_INLINE bool CarryIn(const Cpu& c) {
+  return c.lf_pending ? lazy::Cf(c.lf_aux) : (c.s.rflags & flags::kCf) != 0;
+}
+
+// Condition code cc (Jcc, SETcc, CMOVcc).
+template <int cc>
+X86VM_HOT_INLINE bool Cond(const Cpu& c) {
+  return c.lf_pending ? lazy::Condition<cc>(c.lf_res, c.lf_aux) : Condition(cc, c.s.rflags);
+}
+
+// Exact RFLAGS, for a form that then stores all of it back.
+X86VM_HOT_INLINE uint64_t FlagsIn(Cpu& c) {
+  c.MaterializeFlags();
+  return c.s.rflags;
+}
+
+template <typename T>
+X86VM_HOT_INLINE void SetLazy(Cpu& c, T r, uint64_t aux) {
+  c.lf_res = lazy::Res(r);
+  c.lf_aux = aux;
+  c.lf_pending = true;
+}
+
+// One group-1 operation with every status flag, lazily; CMP returns `a`.
+template <AluOp op, typename T>
+X86VM_HOT_INLINE T LazyAlu(Cpu& c, T a, T b) {
+  T r;
+  switch (op) {
+    case AluOp::kAdd:
+    case AluOp::kAdc:
+      r = static_cast<T>(a + b + (op == AluOp::kAdc && CarryIn(c) ? 1 : 0));
+      SetLazy(c, r, lazy::AddAux<T>(a, b, r));
+      return r;
+    case AluOp::kSub:
+    case AluOp::kSbb:
+    case AluOp::kCmp:
+      r = static_cast<T>(a - b - (op == AluOp::kSbb && CarryIn(c) ? 1 : 0));
+      SetLazy(c, r, lazy::SubAux<T>(a, b, r));
+      return op == AluOp::kCmp ? a : r;
+    case AluOp::kOr: r = static_cast<T>(a | b); break;
+    case AluOp::kAnd: r = static_cast<T>(a & b); break;
+    case AluOp::kXor: r = static_cast<T>(a ^ b); break;
+  }
+  SetLazy(c, r, 0);  // CF = OF = 0; AF cleared (alu::Logic).
+  return r;
+}
+
+// A group-1 operation computing the flags in kLive: all of them (lazily),
+// or only CF or ZF (ElideDeadFlags; the rest are dead).
+template <AluOp op, typename T, uint64_t kLive>
+X86VM_HOT_INLINE T AluFlags(Cpu& c, T a, T b) {
+  if constexpr (kLive == flags::kStatus) {
+    return LazyAlu<op, T>(c, a, b);
+  } else {
+    uint64_t fl = (c.s.rflags & ~flags::kCf) | (CarryIn(c) ? flags::kCf : 0);
+    T r = alu::AluLive<T, kLive>(op, a, b, fl);
+    c.s.rflags = fl;
+    c.lf_pending = false;
+    return r;
+  }
+}
+
+// A flag-free form's result (ADC and SBB still read CF).
+template <AluOp op, typename T>
+X86VM_HOT_INLINE T AluNoFlags(const Cpu& c, T a, T b) {
+  uint64_t fl = CarryIn(c) ? flags::kCf : 0;
+  return alu::Alu<T>(op, a, b, fl);
+}
+
+// AND/TEST-style result with lazy flags.
+template <typename T>
+X86VM_HOT_INLINE void LazyLogic(Cpu& c, T r) {
+  SetLazy(c, r, 0);
+}
+
 // ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ------------------------------------
 
 // E = register (ModRM.rm), G = register (ModRM.reg). kLive: the status
 // flags to compute (ElideDeadFlags picks fewer when the others are dead).
 template <AluOp op, typename T, uint64_t kLive = flags::kStatus>
 Fault AluEvGvReg(Cpu& c, const Insn& i) {
-  uint64_t fl = c.s.rflags;
-  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.rm), c.RegOp<T>(i, i.reg), fl);
+  T r = AluFlags<op, T, kLive>(c, c.RegOp<T>(i, i.rm), c.RegOp<T>(i, i.reg));
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.rm, r);
-  c.s.rflags = fl;
   return kOk;
 }
 
 template <AluOp op, typename T, uint64_t kLive = flags::kStatus>
 Fault AluGvEvReg(Cpu& c, const Insn& i) {
-  uint64_t fl = c.s.rflags;
-  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.reg), c.RegOp<T>(i, i.rm), fl);
+  T r = AluFlags<op, T, kLive>(c, c.RegOp<T>(i, i.reg), c.RegOp<T>(i, i.rm));
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.reg, r);
-  c.s.rflags = fl;
   return kOk;
 }
 
 // Group 1 with an immediate (80/81/83 /digit), register destination.
 template <AluOp op, typename T, uint64_t kLive = flags::kStatus>
 Fault AluEvIReg(Cpu& c, const Insn& i) {
-  uint64_t fl = c.s.rflags;
-  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.rm), ImmAs<T>(i.imm), fl);
+  T r = AluFlags<op, T, kLive>(c, c.RegOp<T>(i, i.rm), ImmAs<T>(i.imm));
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.rm, r);
-  c.s.rflags = fl;
   return kOk;
 }
 
@@ -65,13 +144,11 @@ template <AluOp op, typename T, Handler generic, Ea kind>
 Fault AluEvGvMem(Cpu& c, const Insn& i) {
   constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), kAccess);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
-  uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, a, c.RegOp<T>(i, i.reg), fl);
+  T r = LazyAlu<op, T>(c, a, c.RegOp<T>(i, i.reg));
   if constexpr (op != AluOp::kCmp) std::memcpy(p, &r, sizeof(T));
-  c.s.rflags = fl;
   return kOk;
 }
 
@@ -79,13 +156,11 @@ template <AluOp op, typename T, Handler generic, Ea kind>
 Fault AluEvIMem(Cpu& c, const Insn& i) {
   constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), kAccess);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
-  uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, a, ImmAs<T>(i.imm), fl);
+  T r = LazyAlu<op, T>(c, a, ImmAs<T>(i.imm));
   if constexpr (op != AluOp::kCmp) std::memcpy(p, &r, sizeof(T));
-  c.s.rflags = fl;
   return kOk;
 }
 
@@ -94,13 +169,11 @@ Fault AluEvIMem(Cpu& c, const Insn& i) {
 template <AluOp op, typename T, Handler generic, Ea kind, uint64_t kLive = flags::kStatus>
 Fault AluGvEvMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T b;
   std::memcpy(&b, p, sizeof(T));
-  uint64_t fl = c.s.rflags;
-  T r = alu::AluLive<T, kLive>(op, c.RegOp<T>(i, i.reg), b, fl);
+  T r = AluFlags<op, T, kLive>(c, c.RegOp<T>(i, i.reg), b);
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.reg, r);
-  c.s.rflags = fl;
   return kOk;
 }
 
@@ -108,10 +181,8 @@ Fault AluGvEvMem(Cpu& c, const Insn& i) {
 // rAX, Iz).
 template <AluOp op, typename T>
 Fault AluAccImm(Cpu& c, const Insn& i) {
-  uint64_t fl = c.s.rflags;
-  T r = alu::Alu<T>(op, c.Gpr<T>(kRax), ImmAs<T>(i.imm), fl);
+  T r = LazyAlu<op, T>(c, c.Gpr<T>(kRax), ImmAs<T>(i.imm));
   if constexpr (op != AluOp::kCmp) c.SetGpr<T>(kRax, r);
-  c.s.rflags = fl;
   return kOk;
 }
 
@@ -119,40 +190,40 @@ Fault AluAccImm(Cpu& c, const Insn& i) {
 
 template <typename T>
 Fault TestAccImm(Cpu& c, const Insn& i) {
-  alu::Logic<T>(static_cast<T>(c.Gpr<T>(kRax) & ImmAs<T>(i.imm)), c.s.rflags);
+  LazyLogic<T>(c, static_cast<T>(c.Gpr<T>(kRax) & ImmAs<T>(i.imm)));
   return kOk;
 }
 
 
 template <typename T>
 Fault TestEvGvReg(Cpu& c, const Insn& i) {
-  alu::Logic<T>(static_cast<T>(c.RegOp<T>(i, i.rm) & c.RegOp<T>(i, i.reg)), c.s.rflags);
+  LazyLogic<T>(c, static_cast<T>(c.RegOp<T>(i, i.rm) & c.RegOp<T>(i, i.reg)));
   return kOk;
 }
 
 template <typename T>
 Fault TestEvIReg(Cpu& c, const Insn& i) {
-  alu::Logic<T>(static_cast<T>(c.RegOp<T>(i, i.rm) & ImmAs<T>(i.imm)), c.s.rflags);
+  LazyLogic<T>(c, static_cast<T>(c.RegOp<T>(i, i.rm) & ImmAs<T>(i.imm)));
   return kOk;
 }
 
 template <typename T, Handler generic, Ea kind>
 Fault TestEvGvMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
-  alu::Logic<T>(static_cast<T>(a & c.RegOp<T>(i, i.reg)), c.s.rflags);
+  LazyLogic<T>(c, static_cast<T>(a & c.RegOp<T>(i, i.reg)));
   return kOk;
 }
 
 template <typename T, Handler generic, Ea kind>
 Fault TestEvIMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
-  alu::Logic<T>(static_cast<T>(a & ImmAs<T>(i.imm)), c.s.rflags);
+  LazyLogic<T>(c, static_cast<T>(a & ImmAs<T>(i.imm)));
   return kOk;
 }
 
@@ -173,7 +244,7 @@ Fault MovGvEvReg(Cpu& c, const Insn& i) {
 template <typename T, Handler generic, Ea kind>
 Fault MovEvGvMem(Cpu& c, const Insn& i) {
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kWrite);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T v = c.RegOp<T>(i, i.reg);
   std::memcpy(p, &v, sizeof(T));
   return kOk;
@@ -182,7 +253,7 @@ Fault MovEvGvMem(Cpu& c, const Insn& i) {
 template <typename T, Handler generic, Ea kind>
 Fault MovGvEvMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T v;
   std::memcpy(&v, p, sizeof(T));
   c.SetRegOp<T>(i, i.reg, v);
@@ -192,7 +263,7 @@ Fault MovGvEvMem(Cpu& c, const Insn& i) {
 template <typename T, Handler generic, Ea kind>
 Fault MovEvIMem(Cpu& c, const Insn& i) {
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kWrite);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T v = ImmAs<T>(i.imm);
   std::memcpy(p, &v, sizeof(T));
   return kOk;
@@ -218,7 +289,7 @@ Fault MovExtendReg(Cpu& c, const Insn& i) {
 template <typename T, typename Src, bool sign, Handler generic, Ea kind>
 Fault MovExtendMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(Src), Access::kRead);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   Src v;
   std::memcpy(&v, p, sizeof(Src));
   c.SetGpr<T>(i.reg, Extend<T, Src, sign>(v));
@@ -240,26 +311,41 @@ Fault Lea64(Cpu& c, const Insn& i) {
 
 template <ShiftOp op, typename T>
 Fault ShiftEvIbReg(Cpu& c, const Insn& i) {
-  uint64_t fl = c.s.rflags;
-  T r = alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl);
-  c.SetGpr<T>(i.rm, r);
-  c.s.rflags = fl;
+  if constexpr (op == ShiftOp::kRol || op == ShiftOp::kRor) {
+    // Only CF and OF change (and nothing for a count of 0): on exact flags.
+    uint64_t fl = FlagsIn(c);
+    c.SetGpr<T>(i.rm, alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl));
+    c.s.rflags = fl;
+  } else {
+    // SHL/SHR/SAR write all six (AF cleared) unless the masked count is 0,
+    // which changes nothing.
+    if ((i.imm & (sizeof(T) == 8 ? 63 : 31)) == 0) return kOk;
+    uint64_t fl = 0;
+    T r = alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl);
+    const uint64_t cf = fl & flags::kCf, of = (fl >> 11) & 1;
+    SetLazy(c, r, (cf << 63) | ((cf ^ of) << 62));
+    c.SetGpr<T>(i.rm, r);
+  }
   return kOk;
 }
 
 template <typename T>
 Fault ImulGvEvReg(Cpu& c, const Insn& i) {
-  auto w = alu::Imul<T>(c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), c.s.rflags);
+  uint64_t fl = FlagsIn(c);
+  auto w = alu::Imul<T>(c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), fl);
+  c.s.rflags = fl;
   c.SetGpr<T>(i.reg, w.lo);
   return kOk;
 }
 
 template <bool inc, typename T>
 Fault IncDecEvReg(Cpu& c, const Insn& i) {
-  uint64_t fl = c.s.rflags;
-  T r = inc ? alu::Inc<T>(c.Gpr<T>(i.rm), fl) : alu::Dec<T>(c.Gpr<T>(i.rm), fl);
+  // ADD/SUB 1 with CF kept (alu::Inc, alu::Dec).
+  const T a = c.Gpr<T>(i.rm);
+  const T r = static_cast<T>(inc ? a + 1 : a - 1);
+  const uint64_t aux = inc ? lazy::AddAux<T>(a, 1, r) : lazy::SubAux<T>(a, 1, r);
+  SetLazy(c, r, lazy::KeepCf(aux, CarryIn(c)));
   c.SetGpr<T>(i.rm, r);
-  c.s.rflags = fl;
   return kOk;
 }
 
@@ -269,7 +355,7 @@ Fault IncDecEvReg(Cpu& c, const Insn& i) {
 Fault Push64Reg(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp] - 8;
   uint8_t* p = Host64(c, rsp, 8, Access::kWrite);
-  if (p == nullptr) [[unlikely]] return PushZv64(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<PushZv64>(c, i);
   std::memcpy(p, &c.s.gpr[i.reg], 8);
   c.s.gpr[kRsp] = rsp;
   return kOk;
@@ -278,7 +364,7 @@ Fault Push64Reg(Cpu& c, const Insn& i) {
 Fault Pop64Reg(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp];
   const uint8_t* p = Host64(c, rsp, 8, Access::kRead);
-  if (p == nullptr) [[unlikely]] return PopZv64(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<PopZv64>(c, i);
   uint64_t v;
   std::memcpy(&v, p, 8);
   c.s.gpr[kRsp] = rsp + 8;
@@ -290,16 +376,16 @@ Fault Pop64Reg(Cpu& c, const Insn& i) {
 // canonical range takes the generic path's #GP.
 template <int cc, Handler generic>
 Fault Jcc64(Cpu& c, const Insn& i) {
-  if (!Condition(cc, c.s.rflags)) return kOk;
+  if (!Cond<cc>(c)) return kOk;
   uint64_t target = c.next_rip + i.imm;
-  if (!Cpu::IsCanonical(target)) [[unlikely]] return generic(c, i);
+  if (!Cpu::IsCanonical(target)) [[unlikely]] return Generic<generic>(c, i);
   c.next_rip = target;
   return kOk;
 }
 
 Fault JmpRel64(Cpu& c, const Insn& i) {
   uint64_t target = c.next_rip + i.imm;
-  if (!Cpu::IsCanonical(target)) [[unlikely]] return JmpJ64(c, i);
+  if (!Cpu::IsCanonical(target)) [[unlikely]] return Generic<JmpJ64>(c, i);
   c.next_rip = target;
   return kOk;
 }
@@ -308,7 +394,7 @@ Fault CallRel64(Cpu& c, const Insn& i) {
   uint64_t target = c.next_rip + i.imm;
   uint64_t rsp = c.s.gpr[kRsp] - 8;
   uint8_t* p = Host64(c, rsp, 8, Access::kWrite);
-  if (!Cpu::IsCanonical(target) || p == nullptr) [[unlikely]] return CallJz64(c, i);
+  if (!Cpu::IsCanonical(target) || p == nullptr) [[unlikely]] return Generic<CallJz64>(c, i);
   uint64_t ret = c.next_rip;
   std::memcpy(p, &ret, 8);
   c.s.gpr[kRsp] = rsp;
@@ -319,10 +405,10 @@ Fault CallRel64(Cpu& c, const Insn& i) {
 Fault RetNear64Fast(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp];
   const uint8_t* p = Host64(c, rsp, 8, Access::kRead);
-  if (p == nullptr) [[unlikely]] return RetNear64(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<RetNear64>(c, i);
   uint64_t target;
   std::memcpy(&target, p, 8);
-  if (!Cpu::IsCanonical(target)) [[unlikely]] return RetNear64(c, i);
+  if (!Cpu::IsCanonical(target)) [[unlikely]] return Generic<RetNear64>(c, i);
   c.s.gpr[kRsp] = rsp + 8;
   c.next_rip = target;
   return kOk;
@@ -334,7 +420,7 @@ Fault RetNear64Fast(Cpu& c, const Insn& i) {
 // condition is false (as Cmov in exec_move.cc).
 template <int cc, typename T>
 Fault CmovReg(Cpu& c, const Insn& i) {
-  if (Condition(cc, c.s.rflags)) c.SetGpr<T>(i.reg, c.Gpr<T>(i.rm));
+  if (Cond<cc>(c)) c.SetGpr<T>(i.reg, c.Gpr<T>(i.rm));
   else if constexpr (sizeof(T) == 4) c.SetGpr<T>(i.reg, c.Gpr<T>(i.reg));
   return kOk;
 }
@@ -343,17 +429,17 @@ Fault CmovReg(Cpu& c, const Insn& i) {
 template <int cc, typename T, Handler generic, Ea kind>
 Fault CmovMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return generic(c, i);
+  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
   T v;
   std::memcpy(&v, p, sizeof(T));
-  if (Condition(cc, c.s.rflags)) c.SetGpr<T>(i.reg, v);
+  if (Cond<cc>(c)) c.SetGpr<T>(i.reg, v);
   else if constexpr (sizeof(T) == 4) c.SetGpr<T>(i.reg, c.Gpr<T>(i.reg));
   return kOk;
 }
 
 template <int cc>
 Fault SetccReg(Cpu& c, const Insn& i) {
-  c.SetGpr8(i, i.rm, Condition(cc, c.s.rflags) ? 1 : 0);
+  c.SetGpr8(i, i.rm, Cond<cc>(c) ? 1 : 0);
   return kOk;
 }
 
@@ -367,8 +453,7 @@ Fault SetccReg(Cpu& c, const Insn& i) {
 template <AluOp op, typename T>
 Fault AluEvGvRegNf(Cpu& c, const Insn& i) {
   if constexpr (op != AluOp::kCmp) {
-    uint64_t fl = c.s.rflags;
-    c.SetGpr<T>(i.rm, alu::Alu<T>(op, c.Gpr<T>(i.rm), c.Gpr<T>(i.reg), fl));
+    c.SetGpr<T>(i.rm, AluNoFlags<op, T>(c, c.Gpr<T>(i.rm), c.Gpr<T>(i.reg)));
   }
   return kOk;
 }
@@ -376,8 +461,7 @@ Fault AluEvGvRegNf(Cpu& c, const Insn& i) {
 template <AluOp op, typename T>
 Fault AluGvEvRegNf(Cpu& c, const Insn& i) {
   if constexpr (op != AluOp::kCmp) {
-    uint64_t fl = c.s.rflags;
-    c.SetGpr<T>(i.reg, alu::Alu<T>(op, c.Gpr<T>(i.reg), c.Gpr<T>(i.rm), fl));
+    c.SetGpr<T>(i.reg, AluNoFlags<op, T>(c, c.Gpr<T>(i.reg), c.Gpr<T>(i.rm)));
   }
   return kOk;
 }
@@ -385,8 +469,7 @@ Fault AluGvEvRegNf(Cpu& c, const Insn& i) {
 template <AluOp op, typename T>
 Fault AluEvIRegNf(Cpu& c, const Insn& i) {
   if constexpr (op != AluOp::kCmp) {
-    uint64_t fl = c.s.rflags;
-    c.SetGpr<T>(i.rm, alu::Alu<T>(op, c.Gpr<T>(i.rm), ImmAs<T>(i.imm), fl));
+    c.SetGpr<T>(i.rm, AluNoFlags<op, T>(c, c.Gpr<T>(i.rm), ImmAs<T>(i.imm)));
   }
   return kOk;
 }
@@ -395,7 +478,7 @@ Fault TestNf(Cpu&, const Insn&) { return kOk; }
 
 template <ShiftOp op, typename T>
 Fault ShiftEvIbRegNf(Cpu& c, const Insn& i) {
-  uint64_t fl = c.s.rflags;
+  uint64_t fl = 0;  // ROL/ROR/SHL/SHR/SAL/SAR read no flag.
   c.SetGpr<T>(i.rm, alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl));
   return kOk;
 }
@@ -956,6 +1039,35 @@ Handler ThreadedFor(const Insn& insn) {
   Handler t = insn.ends_run ? insn.handler : ThreadedFor(insn.handler);
   // The last of its run returns to DispatchFast.
   return t != nullptr && insn.run == 1 ? insn.handler : t;
+}
+
+namespace {
+
+#define X86_V(h) h##16, h##32, h##64
+// Generic handlers that neither read nor write RFLAGS' status flags (nor
+// RFLAGS as a whole): moves, exchanges, stack and near branches without a
+// condition, MOVS/STOS/LODS (DF only), NOPs and SSE moves. They may run
+// with lazy flags pending; a fault they raise goes through RaiseException,
+// which materializes them.
+const Handler kStatusFlagsNeutral[] = {
+    X86_V(MovEvGv), X86_V(MovGvEv), X86_V(MovEvIz), X86_V(MovZvIv), MovEbGb, MovGbEb, MovEbIb, MovZbIb,
+    X86_V(MovzxGvEb), X86_V(MovzxGvEw), X86_V(MovsxGvEb), X86_V(MovsxGvEw), X86_V(MovsxdGvEd),
+    X86_V(LeaGvM), X86_V(XchgEvGv), XchgEbGb, X86_V(XchgZvrAX), Nop, X86_V(CbwCwdeCdqe),
+    X86_V(CwdCdqCqo), X86_V(PushZv), X86_V(PopZv), X86_V(PushIz), X86_V(PushIb), X86_V(Leave),
+    X86_V(CallJz), X86_V(CallEv), X86_V(RetNear), X86_V(JmpJ), X86_V(JmpEv), MovsYbXb,
+    X86_V(MovsYvXv), StosYbAL, X86_V(StosYvrAX), LodsALXb, X86_V(LodsrAXXv), MovupsVxWx, MovupsWxVx,
+    MovapsVxWx, MovapsWxVx, MovdVyEy32, MovdVyEy64, MovdEyVy32, MovdEyVy64, MovqVxWq, MovqWqVx};
+#undef X86_V
+
+}  // namespace
+
+bool LeavesStatusFlagsAlone(Handler decoded) {
+  static const std::vector<Handler> sorted = [] {
+    std::vector<Handler> v(std::begin(kStatusFlagsNeutral), std::end(kStatusFlagsNeutral));
+    std::sort(v.begin(), v.end(), std::less<Handler>());
+    return v;
+  }();
+  return std::binary_search(sorted.begin(), sorted.end(), decoded, std::less<Handler>());
 }
 
 bool RunsStraightToFault(const Insn& insn, Handler decoded) {

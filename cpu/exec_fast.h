@@ -47,6 +47,11 @@ Handler ThreadedFor(const Insn& insn);
 // code, an MMIO access), so a straight run ends with it.
 bool RunsStraightToFault(const Insn& insn, Handler decoded);
 
+// Whether a generic handler (the decoder's) leaves RFLAGS' status flags
+// alone: it may run while the specialized ones before it left them lazy
+// (Insn::lazy_flags_ok).
+bool LeavesStatusFlagsAlone(Handler decoded);
+
 // The SSE part of SpecializeHandler (exec_fast_sse.cc): a specialized form
 // of insn.handler, or nullptr.
 Handler PickSse(const Insn& insn, CodeMode mode);

@@ -1,5 +1,5 @@
-// The 64-bit-mode memory-operand helpers shared by the specialized forms
-// (exec_fast.cc, exec_fast_sse.cc).
+// Helpers shared by the specialized forms (exec_fast.cc, exec_fast_sse.cc):
+// 64-bit-mode memory operands and the fallback to the generic handler.
 #ifndef X86VM_CPU_EXEC_FAST_MEM_H_
 #define X86VM_CPU_EXEC_FAST_MEM_H_
 
@@ -32,6 +32,14 @@ X86VM_HOT_INLINE uint64_t Linear64(const Cpu& c, const Insn& i) {
 // mode, never virtual-8086: Cpu::cpl() without its mode tests).
 X86VM_HOT_INLINE uint8_t* Host64(Cpu& c, uint64_t linear, unsigned size, Access kind) {
   return c.FastLinearHost(linear, size, kind, c.s.seg[kSs].dpl() == 3);
+}
+
+// The generic handler a specialized form falls back to, after writing back
+// lazy flags (Cpu::lf_pending): it reads and writes RFLAGS directly.
+template <Handler generic>
+X86VM_HOT_INLINE Fault Generic(Cpu& c, const Insn& i) {
+  c.MaterializeFlags();
+  return generic(c, i);
 }
 
 }  // namespace x86vm

@@ -71,7 +71,7 @@ X86VM_HOT_INLINE Xmm Pshufb(const Xmm& a, const Xmm& b) {
 
 template <Xmm (*op)(const Xmm&, const Xmm&), Handler generic>
 Fault XmmRegReg(Cpu& c, const Insn& i) {
-  if (!SseUsable(c)) [[unlikely]] return generic(c, i);
+  if (!SseUsable(c)) [[unlikely]] return Generic<generic>(c, i);
   c.s.xmm[i.reg] = op(c.s.xmm[i.reg], c.s.xmm[i.rm]);
   return kOk;
 }
@@ -79,14 +79,14 @@ Fault XmmRegReg(Cpu& c, const Insn& i) {
 // MOVDQA/MOVDQU/MOVAPS/MOVUPS xmm, xmm.
 template <Handler generic>
 Fault MovXmmReg(Cpu& c, const Insn& i) {
-  if (!SseUsable(c)) [[unlikely]] return generic(c, i);
+  if (!SseUsable(c)) [[unlikely]] return Generic<generic>(c, i);
   c.s.xmm[i.reg] = c.s.xmm[i.rm];
   return kOk;
 }
 
 // PSHUFD xmm, xmm, imm8: dword j is source dword (imm >> 2j) & 3.
 Fault PshufdReg(Cpu& c, const Insn& i) {
-  if (!SseUsable(c)) [[unlikely]] return PshufdVxWxIb(c, i);
+  if (!SseUsable(c)) [[unlikely]] return Generic<PshufdVxWxIb>(c, i);
   const Xmm src = c.s.xmm[i.rm];
   auto dword = [&](int j) -> uint64_t {
     unsigned k = (static_cast<unsigned>(i.imm) >> (2 * j)) & 3;
@@ -100,7 +100,7 @@ Fault PshufdReg(Cpu& c, const Insn& i) {
 // count past the lane width clears the lane (SDM Vol. 2 "PSRLW/PSRLD/PSRLQ").
 template <bool left, Handler generic>
 Fault ShiftDwordsImm(Cpu& c, const Insn& i) {
-  if (!SseUsable(c)) [[unlikely]] return generic(c, i);
+  if (!SseUsable(c)) [[unlikely]] return Generic<generic>(c, i);
   const unsigned n = static_cast<uint8_t>(i.imm);
   Xmm& x = c.s.xmm[i.rm];
   if (n > 31) {
@@ -114,7 +114,7 @@ Fault ShiftDwordsImm(Cpu& c, const Insn& i) {
 
 template <bool left, Handler generic>
 Fault ShiftQwordsImm(Cpu& c, const Insn& i) {
-  if (!SseUsable(c)) [[unlikely]] return generic(c, i);
+  if (!SseUsable(c)) [[unlikely]] return Generic<generic>(c, i);
   const unsigned n = static_cast<uint8_t>(i.imm);
   Xmm& x = c.s.xmm[i.rm];
   if (n > 63) {
@@ -127,7 +127,7 @@ Fault ShiftQwordsImm(Cpu& c, const Insn& i) {
 
 // MOVD xmm, r32 and MOVD xmm, m32: zero-extended into the whole register.
 Fault MovdXmmReg32(Cpu& c, const Insn& i) {
-  if (!SseUsable(c)) [[unlikely]] return MovdVyEy32(c, i);
+  if (!SseUsable(c)) [[unlikely]] return Generic<MovdVyEy32>(c, i);
   c.s.xmm[i.reg] = Xmm{static_cast<uint32_t>(c.s.gpr[i.rm]), 0};
   return kOk;
 }
@@ -135,7 +135,7 @@ Fault MovdXmmReg32(Cpu& c, const Insn& i) {
 template <Ea kind>
 Fault MovdXmmMem32(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), 4, Access::kRead);
-  if (p == nullptr || !SseUsable(c)) [[unlikely]] return MovdVyEy32(c, i);
+  if (p == nullptr || !SseUsable(c)) [[unlikely]] return Generic<MovdVyEy32>(c, i);
   uint32_t v;
   std::memcpy(&v, p, 4);
   c.s.xmm[i.reg] = Xmm{v, 0};

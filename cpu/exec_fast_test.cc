@@ -85,7 +85,9 @@ class LongModeCpu {
     c.s = state;
     c.fault_address = 0;
     c.next_rip = state.rip + insn.length;
-    return handler(c, insn);
+    Fault f = handler(c, insn);
+    c.MaterializeFlags();  // As DispatchFast does before anyone reads them.
+    return f;
   }
 
  private:

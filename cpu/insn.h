@@ -78,6 +78,11 @@ struct Insn {
   // The bytes of those `run` instructions: how far a straight run moves RIP.
   uint16_t run_bytes = 0;
   bool ends_run = false;
+  // The handler is one of exec_fast*.cc's specialized forms, which read and
+  // write status flags through Cpu's lazy flags (Cpu::lf_pending), or a
+  // generic one that leaves them alone (LeavesStatusFlagsAlone); any other
+  // needs them materialized first.
+  bool lazy_flags_ok = false;
 
   bool is_mem() const { return mod != 3; }
   bool has(uint8_t f) const { return (flags & f) != 0; }

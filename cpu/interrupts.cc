@@ -238,6 +238,9 @@ static bool PushesRf(int vector) {
 }
 
 void Cpu::RaiseException(Fault f, EventKind kind, uint64_t return_rip) {
+  // The frame holds RFLAGS; a specialized handler before the faulting one
+  // may have left them lazy.
+  MaterializeFlags();
   event_delivered_ = true;
   for (;;) {
     // Reported before RF and CR2 change, so a trace shows what the
