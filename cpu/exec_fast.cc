@@ -318,8 +318,12 @@ Fault ShiftEvIbReg(Cpu& c, const Insn& i) {
     c.s.rflags = fl;
   } else {
     // SHL/SHR/SAR write all six (AF cleared) unless the masked count is 0,
-    // which changes nothing.
-    if ((i.imm & (sizeof(T) == 8 ? 63 : 31)) == 0) return kOk;
+    // which changes no flag (but a 32-bit destination is still written,
+    // clearing bits 63:32).
+    if ((i.imm & (sizeof(T) == 8 ? 63 : 31)) == 0) {
+      c.SetGpr<T>(i.rm, c.Gpr<T>(i.rm));
+      return kOk;
+    }
     uint64_t fl = 0;
     T r = alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl);
     const uint64_t cf = fl & flags::kCf, of = (fl >> 11) & 1;
