@@ -565,7 +565,7 @@ class Cpu final : private PageTableMemory {
     uint64_t page_rip_base = kNoFetch;
     uint64_t rip_limit = 0;
   };
-  static constexpr unsigned kFetchWindows = 16;
+  static constexpr unsigned kFetchWindows = 64;
   static unsigned FetchWindowIndex(uint64_t rip) { return static_cast<unsigned>((rip >> 12) % kFetchWindows); }
   FetchWindow fetch_windows_[kFetchWindows];
   FetchWindow SaveFetchWindow() const {
