@@ -65,7 +65,7 @@ void Cpu::ExtendStraightRun(std::vector<Insn>& insns, size_t k) {
   // insns[k] just became straight (its successor insns[k + 1] was chained
   // to it and is not straight yet). The straight instructions before it are
   // each chained to the next, so their runs grow by one, up to one that
-  // ends its run (Insn::ends_run).
+  // ends its run (Insn::ends_run: an SSE form).
   // Only the last of a run returns to DispatchFast (ThreadedFor): insns[k]
   // now, and no longer the one before it.
   insns[k].run = 1;
@@ -145,7 +145,10 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
         const Handler decoded = insn.handler;
         insn.handler = SpecializeHandler(insn, mode_);
         insn.lazy_flags_ok = insn.handler != decoded || LeavesStatusFlagsAlone(decoded);
-        insn.ends_run = RunsStraightToFault(insn, decoded);
+        // Memory forms chain inside runs; the SSE forms end theirs.
+        const bool fallible = RunsStraightToFault(insn, decoded);
+        insn.ends_run = fallible && IsSseForm(insn.handler);
+        insn.chains_itself = fallible && !insn.ends_run;
         insn.threaded = ThreadedFor(insn);
         // The first run through straight-line code decodes it in order, so
         // a fall-through successor usually lands right after its
@@ -308,17 +311,28 @@ void Cpu::DispatchFastLoop(uint64_t end) {
         // RIP, each chained to the next within one page, so RIP, next_rip
         // and the retired count need no update between them: a whole run
         // costs one budget check, and RIP moves by Insn::run_bytes. RIP and
-        // the count move first: the handlers cannot see either. Only the
-        // last one of a run can fault or ask for a stop (Insn::ends_run);
-        // the others return kOk and request nothing.
+        // the count move first: the handlers cannot see either. Only a
+        // memory form (Insn::chains_itself, anywhere in the run) or the
+        // last one (an SSE form, Insn::ends_run) can fault or ask for a
+        // stop; register forms return kOk and request nothing.
         const uint64_t mask = rip_mask_;
         for (unsigned n; (n = insn->run) != 0 && retired + n <= end;) {
           retired += n;
           rip = (rip + insn->run_bytes) & mask;
+          in_threaded_run = true;
           Fault f = insn->threaded(*this, *insn);  // The whole run.
+          in_threaded_run = false;
           insn += n;
           if (!f.ok() || AnyExitRequest()) [[unlikely]] {
-            LeaveRun(f, insn[-1], rip, retired);
+            // The run ended at a memory form that faulted or asked for a
+            // stop: its own last one, or one inside it (run_stop). `run`
+            // and `run_bytes` count to the same end from every member, so
+            // the ones after `stop` come off the count and RIP.
+            const Insn& stop = run_stop != nullptr ? *run_stop : insn[-1];
+            run_stop = nullptr;
+            retired -= stop.run - 1u;
+            rip = (rip - (stop.run_bytes - stop.length)) & mask;
+            LeaveRun(f, stop, rip, retired);
             return;
           }
         }
@@ -385,8 +399,8 @@ void Cpu::DispatchFastLoop(uint64_t end) {
 }
 
 void Cpu::LeaveRun(Fault f, const Insn& last, uint64_t rip, uint64_t retired) {
-  // `last` ended a straight run early (Insn::ends_run); `rip` and `retired`
-  // already count it. Neither it nor anything before it in the run left
+  // `last` ended a straight run early (a memory or SSE form that faulted or
+  // asked for a stop); `rip` and `retired` already count it. Neither it nor anything before it in the run left
   // dead flags behind (ElideDeadFlags never walks over a memory access).
   if (f.faulted()) {
     // Nothing of it retired: the fault belongs to its own RIP.

@@ -108,9 +108,18 @@ class Cpu final : private PageTableMemory {
   // status bits of s.rflags are stale and lf_res/lf_aux hold them. Whatever
   // else reads or writes status flags (the generic handlers, the careful
   // loops, exception delivery, Run's callers) comes after MaterializeFlags.
+  // Straight runs (DispatchFast): true while Insn::threaded runs one. A
+  // memory form executed then chains to its successor itself (it is its
+  // own `threaded`), and on a fault or an exit request in its slow path
+  // records itself in run_stop for DispatchFast (exec_fast.cc, Next and
+  // Fallback).
+  bool in_threaded_run = false;
+  const Insn* run_stop = nullptr;
   uint64_t lf_res = 0;
   uint64_t lf_aux = 0;
   bool lf_pending = false;
+  // Whether an instruction asked the dispatch loops to stop (exits_).
+  bool ExitRequested() const { return AnyExitRequest(); }
   // Writes pending lazy flags into s.rflags (inline: a call would give
   // every specialized handler a stack frame).
   X86VM_HOT_INLINE void MaterializeFlags() {

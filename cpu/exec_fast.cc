@@ -113,6 +113,42 @@ X86VM_HOT_INLINE void LazyLogic(Cpu& c, T r) {
   SetLazy(c, r, 0);
 }
 
+// ---- Memory forms inside straight runs (Insn::chains_itself) ------------------
+// Run by DispatchFast as part of a straight run (Cpu::in_threaded_run), a
+// memory form continues with its successor itself unless it is the last of
+// the run. Its slow path (Fallback: a TLB miss, an MMIO or code-page write,
+// a fault) runs the generic handler and, when that faults or asks for a
+// stop, ends the run there (Cpu::run_stop); the instructions before it in
+// the run have retired, those after it have not.
+
+Fault ReturnOk(Cpu&, const Insn&) { return kOk; }
+
+// The end of a memory form's fast path: its successor's `threaded` inside
+// a run, else ReturnOk. One unconditional indirect tail call: GCC turns a
+// conditional `return next.threaded(...)` beside `return kOk` into a call
+// and rebuilds the Fault, which costs more than the chaining saves.
+X86VM_HOT_INLINE Fault Next(Cpu& c, const Insn& i) {
+  const Insn* target = &i;
+  Handler h = ReturnOk;
+  if (c.in_threaded_run && i.run > 1) {
+    target = &i + 1;
+    h = target->threaded;
+  }
+  return h(c, *target);
+}
+
+// A memory form's slow path (a tail call: the fast path needs no frame).
+template <Handler generic>
+[[gnu::noinline]] Fault Fallback(Cpu& c, const Insn& i) {
+  Fault f = Generic<generic>(c, i);
+  if (!c.in_threaded_run) return f;
+  if (f.faulted() || c.ExitRequested()) [[unlikely]] {
+    c.run_stop = &i;
+    return f;
+  }
+  return Next(c, i);
+}
+
 // ---- ALU: ADD OR ADC SBB AND SUB XOR CMP ------------------------------------
 
 // E = register (ModRM.rm), G = register (ModRM.reg). kLive: the status
@@ -144,24 +180,24 @@ template <AluOp op, typename T, Handler generic, Ea kind>
 Fault AluEvGvMem(Cpu& c, const Insn& i) {
   constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), kAccess);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
   T r = LazyAlu<op, T>(c, a, c.RegOp<T>(i, i.reg));
   if constexpr (op != AluOp::kCmp) std::memcpy(p, &r, sizeof(T));
-  return kOk;
+  return Next(c, i);
 }
 
 template <AluOp op, typename T, Handler generic, Ea kind>
 Fault AluEvIMem(Cpu& c, const Insn& i) {
   constexpr Access kAccess = op == AluOp::kCmp ? Access::kRead : Access::kWrite;
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), kAccess);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
   T r = LazyAlu<op, T>(c, a, ImmAs<T>(i.imm));
   if constexpr (op != AluOp::kCmp) std::memcpy(p, &r, sizeof(T));
-  return kOk;
+  return Next(c, i);
 }
 
 // Memory source, register destination.
@@ -169,12 +205,12 @@ Fault AluEvIMem(Cpu& c, const Insn& i) {
 template <AluOp op, typename T, Handler generic, Ea kind, uint64_t kLive = flags::kStatus>
 Fault AluGvEvMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T b;
   std::memcpy(&b, p, sizeof(T));
   T r = AluFlags<op, T, kLive>(c, c.RegOp<T>(i, i.reg), b);
   if constexpr (op != AluOp::kCmp) c.SetRegOp<T>(i, i.reg, r);
-  return kOk;
+  return Next(c, i);
 }
 
 // The accumulator with an immediate (04/05, 0C/0D, ... 3C/3D: AL, Ib and
@@ -210,21 +246,21 @@ Fault TestEvIReg(Cpu& c, const Insn& i) {
 template <typename T, Handler generic, Ea kind>
 Fault TestEvGvMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
   LazyLogic<T>(c, static_cast<T>(a & c.RegOp<T>(i, i.reg)));
-  return kOk;
+  return Next(c, i);
 }
 
 template <typename T, Handler generic, Ea kind>
 Fault TestEvIMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
   LazyLogic<T>(c, static_cast<T>(a & ImmAs<T>(i.imm)));
-  return kOk;
+  return Next(c, i);
 }
 
 // ---- MOV, MOVZX/MOVSX/MOVSXD, LEA ---------------------------------------------
@@ -244,29 +280,29 @@ Fault MovGvEvReg(Cpu& c, const Insn& i) {
 template <typename T, Handler generic, Ea kind>
 Fault MovEvGvMem(Cpu& c, const Insn& i) {
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kWrite);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T v = c.RegOp<T>(i, i.reg);
   std::memcpy(p, &v, sizeof(T));
-  return kOk;
+  return Next(c, i);
 }
 
 template <typename T, Handler generic, Ea kind>
 Fault MovGvEvMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T v;
   std::memcpy(&v, p, sizeof(T));
   c.SetRegOp<T>(i, i.reg, v);
-  return kOk;
+  return Next(c, i);
 }
 
 template <typename T, Handler generic, Ea kind>
 Fault MovEvIMem(Cpu& c, const Insn& i) {
   uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kWrite);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T v = ImmAs<T>(i.imm);
   std::memcpy(p, &v, sizeof(T));
-  return kOk;
+  return Next(c, i);
 }
 
 // MOVZX/MOVSX/MOVSXD: Src extended to T.
@@ -289,11 +325,11 @@ Fault MovExtendReg(Cpu& c, const Insn& i) {
 template <typename T, typename Src, bool sign, Handler generic, Ea kind>
 Fault MovExtendMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(Src), Access::kRead);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   Src v;
   std::memcpy(&v, p, sizeof(Src));
   c.SetGpr<T>(i.reg, Extend<T, Src, sign>(v));
-  return kOk;
+  return Next(c, i);
 }
 
 // LEA computes the offset only: no segment base.
@@ -359,21 +395,21 @@ Fault IncDecEvReg(Cpu& c, const Insn& i) {
 Fault Push64Reg(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp] - 8;
   uint8_t* p = Host64(c, rsp, 8, Access::kWrite);
-  if (p == nullptr) [[unlikely]] return Generic<PushZv64>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<PushZv64>(c, i);
   std::memcpy(p, &c.s.gpr[i.reg], 8);
   c.s.gpr[kRsp] = rsp;
-  return kOk;
+  return Next(c, i);
 }
 
 Fault Pop64Reg(Cpu& c, const Insn& i) {
   uint64_t rsp = c.s.gpr[kRsp];
   const uint8_t* p = Host64(c, rsp, 8, Access::kRead);
-  if (p == nullptr) [[unlikely]] return Generic<PopZv64>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<PopZv64>(c, i);
   uint64_t v;
   std::memcpy(&v, p, 8);
   c.s.gpr[kRsp] = rsp + 8;
   c.s.gpr[i.reg] = v;  // POP RSP loads the popped value (SDM Vol. 2 "POP").
-  return kOk;
+  return Next(c, i);
 }
 
 // Jcc rel8/rel32 with the 64-bit operand size: a target outside the
@@ -433,12 +469,12 @@ Fault CmovReg(Cpu& c, const Insn& i) {
 template <int cc, typename T, Handler generic, Ea kind>
 Fault CmovMem(Cpu& c, const Insn& i) {
   const uint8_t* p = Host64(c, Linear64<kind>(c, i), sizeof(T), Access::kRead);
-  if (p == nullptr) [[unlikely]] return Generic<generic>(c, i);
+  if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T v;
   std::memcpy(&v, p, sizeof(T));
   if (Cond<cc>(c)) c.SetGpr<T>(i.reg, v);
   else if constexpr (sizeof(T) == 4) c.SetGpr<T>(i.reg, c.Gpr<T>(i.reg));
-  return kOk;
+  return Next(c, i);
 }
 
 template <int cc>
@@ -1040,6 +1076,7 @@ Handler ThreadedFor(Handler h) {
 bool RunsStraight(Handler h) { return ThreadedFor(h) != nullptr; }
 
 Handler ThreadedFor(const Insn& insn) {
+  if (insn.chains_itself) return insn.handler;
   Handler t = insn.ends_run ? insn.handler : ThreadedFor(insn.handler);
   // The last of its run returns to DispatchFast.
   return t != nullptr && insn.run == 1 ? insn.handler : t;

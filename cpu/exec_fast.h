@@ -33,18 +33,20 @@ bool RunsStraight(Handler h);
 // The handler that runs a straight run from an instruction run by `h` on
 // (Insn::threaded), or nullptr when `h` is not straight (RunsStraight).
 Handler ThreadedFor(Handler h);
-// Insn::threaded for an instruction whose handler, ends_run and run are set:
-// its plain handler when it is the last of its run (it ends it, or `run` is
-// 1), else ThreadedFor(insn.handler); nullptr when it is not straight.
+// Insn::threaded for an instruction whose handler, ends_run, chains_itself
+// and run are set: its plain handler when it chains itself or is the last
+// of its run (it ends it, or `run` is 1), else ThreadedFor(insn.handler);
+// nullptr when it is not straight.
 Handler ThreadedFor(const Insn& insn);
 
 // Whether a freshly specialized instruction (insn.handler from
 // SpecializeHandler; `decoded` is the decoder's handler it replaced) is
-// straight in the wider sense of Insn::ends_run: a 64-bit-mode memory form
-// addressed through registers (not RIP), or PUSH/POP r64. Such a handler and
-// the generic one it falls back to cannot branch or read RIP, next_rip or
-// the retired count, but may fault or request an exit (a write into decoded
-// code, an MMIO access), so a straight run ends with it.
+// straight in the wider sense of Insn::chains_itself and Insn::ends_run: a
+// 64-bit-mode memory form addressed through registers (not RIP), PUSH/POP
+// r64, or an SSE form (IsSseForm). Such a handler and the generic one it
+// falls back to cannot branch or read RIP, next_rip or the retired count,
+// but may fault or request an exit (a write into decoded code, an MMIO
+// access), which ends a straight run there.
 bool RunsStraightToFault(const Insn& insn, Handler decoded);
 
 // Whether a generic handler (the decoder's) leaves RFLAGS' status flags

@@ -68,9 +68,11 @@ struct Insn {
   // Set by the decoded-instruction cache. A straight instruction is chained
   // (insn_flags::kChained) and run by a handler that cannot branch or read
   // RIP, next_rip or the retired count (RunsStraight). Most touch registers
-  // and flags only; a few access memory (RunsStraightToFault) and so may
-  // fault or ask the loop to stop: such a one ends its run (`ends_run`),
-  // and DispatchFast checks for both after the run. `run` counts the
+  // and flags only; a few access memory or XMM registers
+  // (RunsStraightToFault) and so may fault or ask the loop to stop: an SSE
+  // form ends its run (`ends_run`), a memory form stops it only when that
+  // happens (`chains_itself`), and DispatchFast checks for both after the
+  // run. `run` counts the
   // straight instructions from this one on up to the end of its run (this
   // one included; 0 when this one is not straight), which
   // Cpu::DispatchFast runs back to back without per-instruction bookkeeping.
@@ -78,6 +80,11 @@ struct Insn {
   // The bytes of those `run` instructions: how far a straight run moves RIP.
   uint16_t run_bytes = 0;
   bool ends_run = false;
+  // A memory form inside runs (PUSH/POP too): it may fault or ask for a
+  // stop, so it is its own `threaded` and chains to its successor itself
+  // (exec_fast.cc: Next, Fallback); a fault or a stop ends the run there
+  // (Cpu::run_stop).
+  bool chains_itself = false;
   // The handler is one of exec_fast*.cc's specialized forms, which read and
   // write status flags through Cpu's lazy flags (Cpu::lf_pending), or a
   // generic one that leaves them alone (LeavesStatusFlagsAlone); any other
