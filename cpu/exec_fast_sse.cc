@@ -96,32 +96,26 @@ Fault PshufdReg(Cpu& c, const Insn& i) {
   return kOk;
 }
 
-// Group 13/14 shifts by an immediate (Ux,Ib: the register is ModRM.rm). A
-// count past the lane width clears the lane (SDM Vol. 2 "PSRLW/PSRLD/PSRLQ").
-template <bool left, Handler generic>
-Fault ShiftDwordsImm(Cpu& c, const Insn& i) {
+// Group 13/14 shifts of 32- or 64-bit lanes by an immediate (Ux,Ib: the
+// register is ModRM.rm). A count past the lane width clears the lane (SDM
+// Vol. 2 "PSRLW/PSRLD/PSRLQ").
+template <int kLaneBits, bool left, Handler generic>
+Fault ShiftLanesImm(Cpu& c, const Insn& i) {
   if (!SseUsable(c)) [[unlikely]] return Generic<generic>(c, i);
   const unsigned n = static_cast<uint8_t>(i.imm);
   Xmm& x = c.s.xmm[i.rm];
-  if (n > 31) {
+  if (n >= kLaneBits) {
     x = Xmm{};
-  } else {
-    auto shift = [n](uint32_t v, uint32_t) { return left ? v << n : v >> n; };
-    x = Xmm{Dwords(x.lo, 0, shift), Dwords(x.hi, 0, shift)};
+    return kOk;
   }
-  return kOk;
-}
-
-template <bool left, Handler generic>
-Fault ShiftQwordsImm(Cpu& c, const Insn& i) {
-  if (!SseUsable(c)) [[unlikely]] return Generic<generic>(c, i);
-  const unsigned n = static_cast<uint8_t>(i.imm);
-  Xmm& x = c.s.xmm[i.rm];
-  if (n > 63) {
-    x = Xmm{};
-  } else {
-    x = left ? Xmm{x.lo << n, x.hi << n} : Xmm{x.lo >> n, x.hi >> n};
-  }
+  auto lanes = [n](uint64_t q) -> uint64_t {
+    if constexpr (kLaneBits == 64) {
+      return left ? q << n : q >> n;
+    } else {
+      return Dwords(q, 0, [n](uint32_t v, uint32_t) { return left ? v << n : v >> n; });
+    }
+  };
+  x = Xmm{lanes(x.lo), lanes(x.hi)};
   return kOk;
 }
 
@@ -155,8 +149,8 @@ const SseForm kRegForms[] = {
     X86_SSE_BINARY(Punpckhqdq), X86_SSE_BINARY(Pshufb),
     {MovapsVxWx, MovXmmReg<MovapsVxWx>}, {MovupsVxWx, MovXmmReg<MovupsVxWx>},
     {PshufdVxWxIb, PshufdReg},
-    {PsrldUxIb, ShiftDwordsImm<false, PsrldUxIb>}, {PslldUxIb, ShiftDwordsImm<true, PslldUxIb>},
-    {PsrlqUxIb, ShiftQwordsImm<false, PsrlqUxIb>}, {PsllqUxIb, ShiftQwordsImm<true, PsllqUxIb>},
+    {PsrldUxIb, ShiftLanesImm<32, false, PsrldUxIb>}, {PslldUxIb, ShiftLanesImm<32, true, PslldUxIb>},
+    {PsrlqUxIb, ShiftLanesImm<64, false, PsrlqUxIb>}, {PsllqUxIb, ShiftLanesImm<64, true, PsllqUxIb>},
     {MovdVyEy32, MovdXmmReg32}};
 #undef X86_SSE_BINARY
 const Handler kMemForms[] = {MovdXmmMem32<Ea::kBase>, MovdXmmMem32<Ea::kBaseIndex>};
