@@ -79,6 +79,19 @@ void Cpu::ExtendStraightRun(std::vector<Insn>& insns, size_t k) {
   }
 }
 
+namespace {
+
+// Swaps a fresh decode's handler for its specialized form (if any) and
+// notes whether it may run with lazy flags; returns the decoder's handler.
+Handler Specialize(Insn& insn, CodeMode mode) {
+  const Handler decoded = insn.handler;
+  insn.handler = SpecializeHandler(insn, mode);
+  insn.lazy_flags_ok = insn.handler != decoded || LeavesStatusFlagsAlone(decoded);
+  return decoded;
+}
+
+}  // namespace
+
 Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
   uint64_t rip = s.rip;
   const Segment& cs = s.seg[kCs];
@@ -142,9 +155,7 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
       Insn insn;
       DecodeStatus st = Decode(table_, mode_, fetch_host_ + offset, avail, insn);
       if (st == DecodeStatus::kOk) {
-        const Handler decoded = insn.handler;
-        insn.handler = SpecializeHandler(insn, mode_);
-        insn.lazy_flags_ok = insn.handler != decoded || LeavesStatusFlagsAlone(decoded);
+        const Handler decoded = Specialize(insn, mode_);
         // Memory forms chain inside runs; the SSE forms end theirs.
         const bool fallible = RunsStraightToFault(insn, decoded);
         insn.ends_run = fallible && IsSseForm(insn.handler);
@@ -190,9 +201,7 @@ Fault Cpu::FetchDecodedInto(const Insn*& out, const Insn* prev) {
     for (;;) {
       DecodeStatus st = Decode(table_, mode_, bytes, have, scratch_insn_);
       if (st == DecodeStatus::kOk) {
-        const Handler decoded = scratch_insn_.handler;
-        scratch_insn_.handler = SpecializeHandler(scratch_insn_, mode_);
-        scratch_insn_.lazy_flags_ok = scratch_insn_.handler != decoded || LeavesStatusFlagsAlone(decoded);
+        Specialize(scratch_insn_, mode_);
         break;
       }
       if (st == DecodeStatus::kTooLong || have >= 15) return Raise(kGp, 0);
@@ -400,8 +409,9 @@ void Cpu::DispatchFastLoop(uint64_t end) {
 
 void Cpu::LeaveRun(Fault f, const Insn& last, uint64_t rip, uint64_t retired) {
   // `last` ended a straight run early (a memory or SSE form that faulted or
-  // asked for a stop); `rip` and `retired` already count it. Neither it nor anything before it in the run left
-  // dead flags behind (ElideDeadFlags never walks over a memory access).
+  // asked for a stop); `rip` and `retired` already count it. Nothing before
+  // it in the run left dead flags behind (ElideDeadFlags never walks over a
+  // memory access).
   if (f.faulted()) {
     // Nothing of it retired: the fault belongs to its own RIP.
     retired_ = retired - 1;

@@ -102,12 +102,6 @@ class Cpu final : private PageTableMemory {
   // ---- Decoding state of the current instruction ---------------------------
   // RIP of the next instruction; branches set it, Run commits it.
   uint64_t next_rip = 0;
-  // Lazy status flags (lazy_flags.h). Only the specialized handlers
-  // (exec_fast*.cc, Insn::lazy_flags_ok) set them, and only DispatchFast
-  // runs those without materializing after each: while lf_pending, the six
-  // status bits of s.rflags are stale and lf_res/lf_aux hold them. Whatever
-  // else reads or writes status flags (the generic handlers, the careful
-  // loops, exception delivery, Run's callers) comes after MaterializeFlags.
   // Straight runs (DispatchFast): true while Insn::threaded runs one. A
   // memory form executed then chains to its successor itself (it is its
   // own `threaded`), and on a fault or an exit request in its slow path
@@ -115,11 +109,21 @@ class Cpu final : private PageTableMemory {
   // Fallback).
   bool in_threaded_run = false;
   const Insn* run_stop = nullptr;
+  // Whether any ExitRequests field is set (one load).
+  bool AnyExitRequest() const {
+    uint32_t word;
+    std::memcpy(&word, &exits_, sizeof(word));
+    return word != 0;
+  }
+  // Lazy status flags (lazy_flags.h). Only the specialized handlers
+  // (exec_fast*.cc, Insn::lazy_flags_ok) set them, and only DispatchFast
+  // runs those without materializing after each: while lf_pending, the six
+  // status bits of s.rflags are stale and lf_res/lf_aux hold them. Whatever
+  // else reads or writes status flags (the generic handlers, the careful
+  // loops, exception delivery, Run's callers) comes after MaterializeFlags.
   uint64_t lf_res = 0;
   uint64_t lf_aux = 0;
   bool lf_pending = false;
-  // Whether an instruction asked the dispatch loops to stop (exits_).
-  bool ExitRequested() const { return AnyExitRequest(); }
   // Writes pending lazy flags into s.rflags (inline: a call would give
   // every specialized handler a stack frame).
   X86VM_HOT_INLINE void MaterializeFlags() {
@@ -614,12 +618,6 @@ class Cpu final : private PageTableMemory {
   };
   static_assert(sizeof(ExitRequests) == 4);
   ExitRequests exits_;
-  // Whether any ExitRequests field is set.
-  bool AnyExitRequest() const {
-    uint32_t word;
-    std::memcpy(&word, &exits_, sizeof(word));
-    return word != 0;
-  }
   bool reset_requested_ = false;
   bool shutdown_ = false;
   bool event_delivered_ = false;

@@ -107,12 +107,6 @@ X86VM_HOT_INLINE T AluNoFlags(const Cpu& c, T a, T b) {
   return alu::Alu<T>(op, a, b, fl);
 }
 
-// AND/TEST-style result with lazy flags.
-template <typename T>
-X86VM_HOT_INLINE void LazyLogic(Cpu& c, T r) {
-  SetLazy(c, r, 0);
-}
-
 // ---- Memory forms inside straight runs (Insn::chains_itself) ------------------
 // Run by DispatchFast as part of a straight run (Cpu::in_threaded_run), a
 // memory form continues with its successor itself unless it is the last of
@@ -142,7 +136,7 @@ template <Handler generic>
 [[gnu::noinline]] Fault Fallback(Cpu& c, const Insn& i) {
   Fault f = Generic<generic>(c, i);
   if (!c.in_threaded_run) return f;
-  if (f.faulted() || c.ExitRequested()) [[unlikely]] {
+  if (f.faulted() || c.AnyExitRequest()) [[unlikely]] {
     c.run_stop = &i;
     return f;
   }
@@ -223,23 +217,24 @@ Fault AluAccImm(Cpu& c, const Insn& i) {
 }
 
 // ---- TEST -------------------------------------------------------------------
+// Lazily, as alu::Logic: the result, and an aux word of 0 (CF = OF = AF = 0).
 
 template <typename T>
 Fault TestAccImm(Cpu& c, const Insn& i) {
-  LazyLogic<T>(c, static_cast<T>(c.Gpr<T>(kRax) & ImmAs<T>(i.imm)));
+  SetLazy<T>(c, static_cast<T>(c.Gpr<T>(kRax) & ImmAs<T>(i.imm)), 0);
   return kOk;
 }
 
 
 template <typename T>
 Fault TestEvGvReg(Cpu& c, const Insn& i) {
-  LazyLogic<T>(c, static_cast<T>(c.RegOp<T>(i, i.rm) & c.RegOp<T>(i, i.reg)));
+  SetLazy<T>(c, static_cast<T>(c.RegOp<T>(i, i.rm) & c.RegOp<T>(i, i.reg)), 0);
   return kOk;
 }
 
 template <typename T>
 Fault TestEvIReg(Cpu& c, const Insn& i) {
-  LazyLogic<T>(c, static_cast<T>(c.RegOp<T>(i, i.rm) & ImmAs<T>(i.imm)));
+  SetLazy<T>(c, static_cast<T>(c.RegOp<T>(i, i.rm) & ImmAs<T>(i.imm)), 0);
   return kOk;
 }
 
@@ -249,7 +244,7 @@ Fault TestEvGvMem(Cpu& c, const Insn& i) {
   if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
-  LazyLogic<T>(c, static_cast<T>(a & c.RegOp<T>(i, i.reg)));
+  SetLazy<T>(c, static_cast<T>(a & c.RegOp<T>(i, i.reg)), 0);
   return Next(c, i);
 }
 
@@ -259,7 +254,7 @@ Fault TestEvIMem(Cpu& c, const Insn& i) {
   if (p == nullptr) [[unlikely]] return Fallback<generic>(c, i);
   T a;
   std::memcpy(&a, p, sizeof(T));
-  LazyLogic<T>(c, static_cast<T>(a & ImmAs<T>(i.imm)));
+  SetLazy<T>(c, static_cast<T>(a & ImmAs<T>(i.imm)), 0);
   return Next(c, i);
 }
 
@@ -362,8 +357,7 @@ Fault ShiftEvIbReg(Cpu& c, const Insn& i) {
     }
     uint64_t fl = 0;
     T r = alu::Shift<T>(op, c.Gpr<T>(i.rm), static_cast<uint8_t>(i.imm), fl);
-    const uint64_t cf = fl & flags::kCf, of = (fl >> 11) & 1;
-    SetLazy(c, r, (cf << 63) | ((cf ^ of) << 62));
+    SetLazy(c, r, lazy::CfOfAux((fl & flags::kCf) != 0, (fl & flags::kOf) != 0));
     c.SetGpr<T>(i.rm, r);
   }
   return kOk;
@@ -777,8 +771,9 @@ namespace {
 // the next, so a run costs one indirect call from the loop, not one per
 // instruction. The last one of the run has its plain handler as `threaded`
 // (ThreadedFor(const Insn&)), which returns to the loop, so nothing counts
-// the run down. Only that last one can fault or ask for a stop
-// (Insn::ends_run); every other result is kOk. A run stays within one code
+// the run down. Register forms return kOk; only a memory form (which
+// chains itself, see Next) or an SSE form (always last) can fault or ask
+// for a stop. A run stays within one code
 // page, which bounds the call depth where the compiler does not turn the
 // tail calls into jumps (fastbuild, sanitizers).
 template <Handler h>
@@ -1103,12 +1098,8 @@ const Handler kStatusFlagsNeutral[] = {
 }  // namespace
 
 bool LeavesStatusFlagsAlone(Handler decoded) {
-  static const std::vector<Handler> sorted = [] {
-    std::vector<Handler> v(std::begin(kStatusFlagsNeutral), std::end(kStatusFlagsNeutral));
-    std::sort(v.begin(), v.end(), std::less<Handler>());
-    return v;
-  }();
-  return std::binary_search(sorted.begin(), sorted.end(), decoded, std::less<Handler>());
+  static const SortedHandlers neutral({std::begin(kStatusFlagsNeutral), std::end(kStatusFlagsNeutral)});
+  return neutral.Contains(decoded);
 }
 
 bool RunsStraightToFault(const Insn& insn, Handler decoded) {

@@ -1,9 +1,14 @@
 // Helpers shared by the specialized forms (exec_fast.cc, exec_fast_sse.cc):
-// 64-bit-mode memory operands and the fallback to the generic handler.
+// 64-bit-mode memory operands, the fallback to the generic handler, and
+// decode-time handler lists.
 #ifndef X86VM_CPU_EXEC_FAST_MEM_H_
 #define X86VM_CPU_EXEC_FAST_MEM_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "cpu/cpu.h"
 #include "cpu/hot_inline.h"
@@ -41,6 +46,21 @@ X86VM_HOT_INLINE Fault Generic(Cpu& c, const Insn& i) {
   c.MaterializeFlags();
   return generic(c, i);
 }
+
+// A fixed set of handlers, sorted once, for the membership tests that run
+// for every instruction decoded.
+class SortedHandlers {
+ public:
+  explicit SortedHandlers(std::vector<Handler> handlers) : handlers_(std::move(handlers)) {
+    std::sort(handlers_.begin(), handlers_.end(), std::less<Handler>());
+  }
+  bool Contains(Handler h) const {
+    return std::binary_search(handlers_.begin(), handlers_.end(), h, std::less<Handler>());
+  }
+
+ private:
+  std::vector<Handler> handlers_;
+};
 
 }  // namespace x86vm
 

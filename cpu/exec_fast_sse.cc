@@ -8,9 +8,10 @@
 // 3 13.1), or the memory operand misses the TLB fast path, the generic
 // handler runs and raises the fault. exec_fast_test.cc runs each one
 // against its generic handler.
-#include <algorithm>
 #include <cstring>
 #include <functional>
+#include <iterator>
+#include <utility>
 #include <vector>
 
 #include "cpu/exec_common.h"
@@ -175,14 +176,12 @@ Handler PickSse(const Insn& i, CodeMode mode) {
 }
 
 bool IsSseForm(Handler h) {
-  static const std::vector<Handler> sorted = [] {
-    std::vector<Handler> v;
+  static const SortedHandlers forms = [] {
+    std::vector<Handler> v(std::begin(kMemForms), std::end(kMemForms));
     for (const SseForm& f : kRegForms) v.push_back(f.fast);
-    for (Handler m : kMemForms) v.push_back(m);
-    std::sort(v.begin(), v.end(), std::less<Handler>());
-    return v;
+    return SortedHandlers(std::move(v));
   }();
-  return std::binary_search(sorted.begin(), sorted.end(), h, std::less<Handler>());
+  return forms.Contains(h);
 }
 
 }  // namespace x86vm

@@ -57,16 +57,19 @@ X86VM_HOT_INLINE constexpr uint64_t SubAux(T a, T b, T r) {
   return TopCarries<T>(borrows) | (static_cast<uint64_t>(a ^ b ^ r) & kAfBit);
 }
 
-// INC/DEC: ADD/SUB 1 with CF kept (`cf` is the old CF): bit 63 becomes
-// `cf` and bit 62 is rebuilt so that CF ^ OF still decodes to OF.
-X86VM_HOT_INLINE constexpr uint64_t KeepCf(uint64_t aux, bool cf) {
-  uint64_t of = ((aux ^ (aux << 1)) & kCfBit) >> 1;  // OF at bit 62.
-  uint64_t c = cf ? kCfBit : 0;
-  return c | (of ^ (c >> 1)) | (aux & kAfBit);
-}
-
 X86VM_HOT_INLINE constexpr bool Cf(uint64_t aux) { return (aux >> 63) != 0; }
 X86VM_HOT_INLINE constexpr bool Of(uint64_t aux) { return ((aux ^ (aux << 1)) >> 63) != 0; }
+
+// The aux word for given CF and OF, with AF clear (shifts).
+X86VM_HOT_INLINE constexpr uint64_t CfOfAux(bool cf, bool of) {
+  return (cf ? kCfBit : 0) | (cf != of ? kCfXorOfBit : 0);
+}
+
+// INC/DEC: ADD/SUB 1 with CF kept (`cf` is the old CF): OF and AF from
+// `aux`, CF replaced.
+X86VM_HOT_INLINE constexpr uint64_t KeepCf(uint64_t aux, bool cf) {
+  return CfOfAux(cf, Of(aux)) | (aux & kAfBit);
+}
 X86VM_HOT_INLINE constexpr bool Zf(uint64_t res) { return res == 0; }
 X86VM_HOT_INLINE constexpr bool Sf(uint64_t res) { return (res >> 63) != 0; }
 X86VM_HOT_INLINE constexpr bool Pf(uint64_t res) { return alu::kPfBits.bits[res & 0xff] != 0; }
